@@ -1,0 +1,70 @@
+# bphost build, test and tooling. `make test` is the one test command; CI
+# (.ci/run) calls it on a fresh machine.
+
+GO        ?= go
+BIN       := bin
+PLUGINS   := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
+FUZZTIME  ?= 30s
+SMOKETIME ?= 3s
+BENCHTIME ?= 1s
+
+.PHONY: all build test vet unit crossbuild generate generate-check demo bench fuzz fuzz-smoke clean
+
+all: build
+
+## build: bphost into bin/, every plugin into bin/plugins/
+build:
+	@mkdir -p $(BIN)/plugins
+	@if [ -f cmd/bphost/main.go ]; then $(GO) build -o $(BIN)/bphost ./cmd/bphost; fi
+	@for p in $(PLUGINS); do \
+		echo "build bin/plugins/bphost-connector-$$p"; \
+		$(GO) build -o $(BIN)/plugins/bphost-connector-$$p ./plugins/$$p || exit 1; \
+	done
+
+## test: vet, race-enabled tests with a summary, cross builds, fuzz smoke, generated code check
+test: vet unit crossbuild fuzz-smoke generate-check
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	@set -o pipefail; $(GO) test -race -count=1 -json -timeout 20m ./... | $(GO) run ./internal/testsummary
+
+crossbuild:
+	GOOS=windows GOARCH=amd64 $(GO) build ./...
+	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+
+## generate: regenerate the gRPC code of pluginapi with pinned tools
+generate:
+	@if [ -f pluginapi/generate.sh ]; then sh pluginapi/generate.sh; else echo "nothing to generate yet"; fi
+
+## generate-check: fail if committed generated code is stale
+generate-check:
+	@if [ -f pluginapi/generate.sh ]; then sh pluginapi/generate.sh --check; fi
+
+## demo: the whole path on the embedded default, with simulated devices
+demo: build
+	@if [ -x $(BIN)/bphost ]; then $(BIN)/bphost demo; \
+	else echo "make demo: cmd/bphost does not exist yet (issue 6); nothing to run"; exit 1; fi
+
+## bench: every benchmark, with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s)
+fuzz:
+	@$(MAKE) --no-print-directory fuzz-run FT=$(FUZZTIME)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz-run FT=$(SMOKETIME)
+
+fuzz-run:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f for $(FT)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FT) $$pkg >/tmp/bphost-fuzz.log 2>&1 || { cat /tmp/bphost-fuzz.log; exit 1; }; \
+		done; \
+	done
+
+clean:
+	rm -rf $(BIN)

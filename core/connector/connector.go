@@ -1,0 +1,80 @@
+// Package connector defines how a Buttplug client reaches its server: a
+// Connector opens one session and moves whole frames (serialized JSON arrays)
+// both ways. Connectors know nothing of messages.
+//
+// It also provides an in-memory [Pipe] for tests and in-process servers.
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Connector carries frames between a client and one server session.
+//
+// Connect opens the session; after Close a Connector may be connected again.
+// Send and Recv may be called from different goroutines at once; Send is safe
+// for concurrent use. Once the session ends, Send and Recv return an error that
+// wraps [ErrDisconnected] and the cause.
+type Connector interface {
+	// Connect opens the session. When nothing answers at the other end the
+	// error wraps ErrServerAbsent.
+	Connect(ctx context.Context) error
+	// Send transmits one whole frame. The connector does not keep frame after
+	// Send returns.
+	Send(ctx context.Context, frame []byte) error
+	// Recv returns the next frame from the server. The caller owns it.
+	Recv(ctx context.Context) ([]byte, error)
+	// Close ends the session. It is idempotent.
+	Close() error
+}
+
+// Sentinel errors of connectors.
+var (
+	// ErrDisconnected is wrapped by every error that reports the end of a
+	// session; the *DisconnectError around it carries the cause.
+	ErrDisconnected = errors.New("disconnected")
+	// ErrServerAbsent means nothing answered at the server's address.
+	ErrServerAbsent = errors.New("no server")
+	// ErrRefused means the server answered but refused the session.
+	ErrRefused = errors.New("connection refused by server")
+	// ErrNotConnected is returned by Send and Recv before Connect.
+	ErrNotConnected = errors.New("not connected")
+	// ErrAlreadyConnected is returned by Connect on an open connector.
+	ErrAlreadyConnected = errors.New("already connected")
+	// ErrClosed is the cause of a disconnect that this side asked for.
+	ErrClosed = errors.New("closed locally")
+	// ErrPeerClosed is the cause of a disconnect the other side asked for.
+	ErrPeerClosed = errors.New("closed by peer")
+	// ErrFrameTooLarge means a frame exceeds the transport's size limit.
+	ErrFrameTooLarge = errors.New("frame too large")
+)
+
+// DisconnectError reports the end of a session and why. errors.Is(err,
+// ErrDisconnected) holds for it, and errors.Is/As also reach the cause.
+type DisconnectError struct {
+	Cause error
+}
+
+// Disconnected returns a *DisconnectError for cause (ErrPeerClosed when nil).
+func Disconnected(cause error) error {
+	if cause == nil {
+		cause = ErrPeerClosed
+	}
+	var de *DisconnectError
+	if errors.As(cause, &de) {
+		return de
+	}
+	return &DisconnectError{Cause: cause}
+}
+
+func (e *DisconnectError) Error() string {
+	return fmt.Sprintf("disconnected: %v", e.Cause)
+}
+
+// Unwrap returns the cause.
+func (e *DisconnectError) Unwrap() error { return e.Cause }
+
+// Is makes errors.Is(err, ErrDisconnected) true.
+func (e *DisconnectError) Is(target error) bool { return target == ErrDisconnected }

@@ -1,0 +1,115 @@
+package connector
+
+import (
+	"context"
+	"sync"
+)
+
+// PipeEnd is one end of an in-memory frame pipe. Both ends implement
+// Connector; the client uses one and a server session the other. Frames are
+// copied on Send and delivered in order; frames sent before one end closes
+// are still delivered to the other end before it sees the disconnect.
+type PipeEnd struct {
+	in, out chan []byte
+	shared  *pipeState
+}
+
+type pipeState struct {
+	once   sync.Once
+	done   chan struct{}
+	closer *PipeEnd // the end that closed first
+	cause  error    // what the other end is told
+}
+
+// DefaultPipeBuffer is the number of frames a pipe holds per direction before
+// Send blocks.
+const DefaultPipeBuffer = 256
+
+// Pipe returns two connected ends with the given buffer of frames per
+// direction (DefaultPipeBuffer when buffer <= 0).
+func Pipe(buffer int) (a, b *PipeEnd) {
+	if buffer <= 0 {
+		buffer = DefaultPipeBuffer
+	}
+	ab, ba := make(chan []byte, buffer), make(chan []byte, buffer)
+	st := &pipeState{done: make(chan struct{})}
+	return &PipeEnd{in: ba, out: ab, shared: st}, &PipeEnd{in: ab, out: ba, shared: st}
+}
+
+// Connect does nothing: a pipe is open from the start. A closed pipe cannot be
+// reopened; make a new one.
+func (p *PipeEnd) Connect(ctx context.Context) error {
+	select {
+	case <-p.shared.done:
+		return p.endErr()
+	default:
+		return ctx.Err()
+	}
+}
+
+// endErr is the disconnect this end reports once the pipe is closed.
+func (p *PipeEnd) endErr() error {
+	if p.shared.closer == p {
+		return Disconnected(ErrClosed)
+	}
+	return Disconnected(p.shared.cause)
+}
+
+// Send delivers a copy of frame to the other end.
+func (p *PipeEnd) Send(ctx context.Context, frame []byte) error {
+	select {
+	case <-p.shared.done:
+		return p.endErr()
+	default:
+	}
+	buf := make([]byte, len(frame))
+	copy(buf, frame)
+	select {
+	case p.out <- buf:
+		return nil
+	case <-p.shared.done:
+		return p.endErr()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Recv returns the next frame from the other end. Once the pipe is closed it
+// drains what was sent before, then returns the disconnect.
+func (p *PipeEnd) Recv(ctx context.Context) ([]byte, error) {
+	select {
+	case f := <-p.in:
+		return f, nil
+	case <-p.shared.done:
+		if p.shared.closer != p {
+			select {
+			case f := <-p.in:
+				return f, nil
+			default:
+			}
+		}
+		return nil, p.endErr()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close ends the pipe. The other end receives what was already sent, then a
+// disconnect caused by ErrPeerClosed; this end's calls fail with ErrClosed.
+func (p *PipeEnd) Close() error {
+	p.CloseWithCause(nil)
+	return nil
+}
+
+// CloseWithCause closes the pipe; the other end's disconnect carries cause
+// (ErrPeerClosed when nil). Tests use it to simulate transport failures.
+func (p *PipeEnd) CloseWithCause(cause error) {
+	p.shared.once.Do(func() {
+		if cause == nil {
+			cause = ErrPeerClosed
+		}
+		p.shared.closer = p
+		p.shared.cause = cause
+		close(p.shared.done)
+	})
+}
