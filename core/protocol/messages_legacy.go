@@ -73,9 +73,71 @@ type DeviceAddedV0 struct {
 
 // DeviceInfoV0 is one spec v0 device; it lists command names only.
 type DeviceInfoV0 struct {
-	DeviceName     string   `json:"DeviceName"`
-	DeviceIndex    uint32   `json:"DeviceIndex"`
-	DeviceMessages []string `json:"DeviceMessages"`
+	DeviceName     string          `json:"DeviceName"`
+	DeviceIndex    uint32          `json:"DeviceIndex"`
+	DeviceMessages []MessageNameV0 `json:"DeviceMessages"`
+}
+
+// MessageNameV0 is a command name a spec v0 device can list.
+type MessageNameV0 string
+
+var messageNamesV0 = map[string]string{
+	"FleshlightLaunchFW12Cmd": "FleshlightLaunchFW12Cmd", "SingleMotorVibrateCmd": "SingleMotorVibrateCmd",
+	"StopDeviceCmd": "StopDeviceCmd", "KiirooCmd": "KiirooCmd", "LovenseCmd": "LovenseCmd",
+	"VorzeA10CycloneCmd": "VorzeA10CycloneCmd",
+}
+
+func (MessageNameV0) canonical(s string) (string, bool) { return lookup(messageNamesV0, s) }
+
+// Which attributes each command of a spec v1/v2 device list may carry.
+const (
+	attrNone     = iota // {}
+	attrFeatures        // FeatureCount (and in v2 StepCount)
+	attrRaw             // Endpoints
+)
+
+var (
+	deviceMessagesV1 = map[string]int{
+		"StopDeviceCmd": attrNone, "VibrateCmd": attrFeatures, "LinearCmd": attrFeatures, "RotateCmd": attrFeatures,
+		"LovenseCmd": attrNone, "VorzeA10CycloneCmd": attrNone, "KiirooCmd": attrNone,
+		"SingleMotorVibrateCmd": attrNone, "FleshlightLaunchFW12Cmd": attrNone,
+	}
+	deviceMessagesV2 = map[string]int{
+		"StopDeviceCmd": attrNone, "VibrateCmd": attrFeatures, "LinearCmd": attrFeatures, "RotateCmd": attrFeatures,
+		"BatteryLevelCmd": attrNone, "RSSILevelCmd": attrNone, "RawReadCmd": attrRaw, "RawWriteCmd": attrRaw,
+		"RawSubscribeCmd": attrRaw, "RawUnsubscribeCmd": attrRaw,
+	}
+)
+
+// check enforces the schema's per-command attribute shapes.
+func (m DeviceMessagesV1) check(path string) *fieldErr {
+	for name, a := range m {
+		kind, ok := deviceMessagesV1[name]
+		if !ok {
+			return &fieldErr{path: path + "[" + name + "]", err: ErrInvalidEnum, detail: "not a spec v1 device message"}
+		}
+		if kind != attrFeatures && a.FeatureCount != 0 {
+			return &fieldErr{path: path + "[" + name + "].FeatureCount", err: ErrUnknownField, detail: name + " has no attributes"}
+		}
+	}
+	return nil
+}
+
+// check enforces the schema's per-command attribute shapes.
+func (m DeviceMessagesV2) check(path string) *fieldErr {
+	for name, a := range m {
+		kind, ok := deviceMessagesV2[name]
+		if !ok {
+			return &fieldErr{path: path + "[" + name + "]", err: ErrInvalidEnum, detail: "not a spec v2 device message"}
+		}
+		if kind != attrFeatures && (a.FeatureCount != 0 || a.StepCount != nil) {
+			return &fieldErr{path: path + "[" + name + "]", err: ErrUnknownField, detail: name + " has no feature attributes"}
+		}
+		if kind != attrRaw && a.Endpoints != nil {
+			return &fieldErr{path: path + "[" + name + "].Endpoints", err: ErrUnknownField, detail: name + " has no endpoints"}
+		}
+	}
+	return nil
 }
 
 // VibrateCmd (spec v1–v2) sets vibrator speeds; Index counts vibrators only.

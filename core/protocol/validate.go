@@ -9,6 +9,11 @@ import (
 // that every enumeration holds a canonical known value. Decoding and encoding
 // both run it, so what the codec writes it would also accept.
 func validate(v reflect.Value, path string) *fieldErr {
+	if v.Type().Implements(checkerType) {
+		if fe := v.Interface().(checker).check(path); fe != nil {
+			return fe
+		}
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
@@ -54,14 +59,21 @@ func validate(v reflect.Value, path string) *fieldErr {
 	return nil
 }
 
+// checker is implemented by types with rules that tags cannot express.
+type checker interface {
+	check(path string) *fieldErr
+}
+
+var checkerType = reflect.TypeFor[checker]()
+
 func checkEnum(v reflect.Value, path string) *fieldErr {
 	if v.Kind() != reflect.String {
 		return nil
 	}
-	e, ok := v.Interface().(enum)
-	if !ok {
+	if !v.Type().Implements(enumType) {
 		return nil
 	}
+	e := v.Interface().(enum)
 	if c, ok := e.canonical(v.String()); !ok || c != v.String() {
 		return &fieldErr{path: path, err: ErrInvalidEnum, detail: fmt.Sprintf("%s %q", v.Type().Name(), v.String())}
 	}
