@@ -1,0 +1,5 @@
+//go:build !windows
+
+package stream
+
+func isWindowsAbsent(error) bool { return false }
