@@ -1,0 +1,389 @@
+package device_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/bphost/bphost/core/device"
+	"github.com/bphost/bphost/core/device/comm"
+	"github.com/bphost/bphost/core/device/config"
+	"github.com/bphost/bphost/core/device/simulated"
+	"github.com/bphost/bphost/core/protocol"
+	"github.com/bphost/bphost/core/server"
+)
+
+// *device.Device is what the server consumes.
+var _ server.Device = (*device.Device)(nil)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func defaultDB(t *testing.T) *config.DB {
+	t.Helper()
+	db, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// rig is a manager over simulated devices.
+type rig struct {
+	t   *testing.T
+	db  *config.DB
+	sim *simulated.Manager
+	m   *device.Manager
+}
+
+func newRig(t *testing.T, opts ...device.Option) *rig {
+	t.Helper()
+	db := defaultDB(t)
+	sim := simulated.New(db)
+	m := device.NewManager(db, []comm.Manager{sim}, opts...)
+	t.Cleanup(func() { _ = m.Close() })
+	return &rig{t: t, db: db, sim: sim, m: m}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// event waits for the next event of kind k, skipping others.
+func (r *rig) event(k device.EventKind) device.Event {
+	r.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case e, ok := <-r.m.Events():
+			if !ok {
+				r.t.Fatalf("events closed while waiting for %v", k)
+			}
+			if e.Kind == k {
+				return e
+			}
+		case <-timeout:
+			r.t.Fatalf("no %v event", k)
+		}
+	}
+}
+
+// add creates a simulated device and waits until the manager has it.
+func (r *rig) add(name string, opts ...simulated.DeviceOption) (*simulated.Device, *device.Device) {
+	r.t.Helper()
+	sd, err := r.sim.Add(name, opts...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.m.StartScanning(ctxT(r.t)); err != nil {
+		r.t.Fatal(err)
+	}
+	e := r.event(device.DeviceAdded)
+	return sd, e.Device
+}
+
+func writes(sd *simulated.Device) []string {
+	var out []string
+	for _, w := range sd.Writes() {
+		out = append(out, string(w.Data))
+	}
+	return out
+}
+
+func vib(v int32) protocol.OutputCommand {
+	return protocol.OutputCommand{Type: protocol.OutputVibrate, Value: v}
+}
+
+func TestLovenseHushEndToEnd(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Hush", simulated.WithBattery(42))
+
+	info := d.Info()
+	if info.DeviceName != "Lovense Hush" || info.DeviceIndex != d.Index() {
+		t.Fatalf("info = %+v", info)
+	}
+	if got := info.DeviceFeatures[0].Output[protocol.OutputVibrate].Value; got != (protocol.Range{0, 20}) {
+		t.Fatalf("vibrate range = %v, want [0 20]", got)
+	}
+	if err := d.Output(ctx, 0, vib(10)); err != nil {
+		t.Fatal(err)
+	}
+	lvl, err := d.Input(ctx, 1, protocol.InputBattery, protocol.InputCommandRead)
+	if err != nil || lvl != 42 {
+		t.Fatalf("battery = %d, %v; want 42", lvl, err)
+	}
+	if err := r.m.StopAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"DeviceType;", "Vibrate:10;", "Battery;", "Vibrate:0;"}
+	if got := writes(sd); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("device received %q, want %q", got, want)
+	}
+	if recs := sd.Records(); recs[0].Kind != simulated.RecordSubscribe || recs[0].Endpoint != comm.EndpointRx {
+		t.Fatalf("first operation %v, want subscribe rx", recs[0])
+	}
+}
+
+func TestOutputValidation(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Nora")
+	before := len(sd.Writes())
+	cases := []struct {
+		name    string
+		feature uint32
+		cmd     protocol.OutputCommand
+		want    error
+	}{
+		{"above range", 0, vib(21), device.ErrOutOfRange},
+		{"negative on unsigned", 0, vib(-1), device.ErrOutOfRange},
+		{"rotate beyond", 1, protocol.OutputCommand{Type: protocol.OutputRotate, Value: -21}, device.ErrOutOfRange},
+		{"wrong type", 0, protocol.OutputCommand{Type: protocol.OutputConstrict, Value: 1}, device.ErrUnsupported},
+		{"no feature", 9, vib(1), device.ErrUnknownFeature},
+		{"input feature", 2, vib(1), device.ErrUnsupported},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := d.Output(ctx, c.feature, c.cmd)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+		})
+	}
+	// A batch with one bad command sends nothing.
+	err := d.Outputs(ctx, []device.FeatureOutput{{Feature: 0, Command: vib(5)}, {Feature: 0, Command: vib(99)}})
+	if !errors.Is(err, device.ErrOutOfRange) {
+		t.Fatalf("batch err = %v", err)
+	}
+	if n := len(sd.Writes()); n != before {
+		t.Fatalf("invalid commands reached the device: %q", writes(sd)[before:])
+	}
+	if _, err := d.Input(ctx, 2, protocol.InputBattery, protocol.InputCommandSubscribe); !errors.Is(err, device.ErrUnsupported) {
+		t.Fatalf("subscribe to read-only battery: %v", err)
+	}
+}
+
+func TestRepeatedValueNotResent(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Hush")
+	for i := 0; i < 3; i++ {
+		if err := d.Output(ctx, 0, vib(7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := writes(sd); strings.Join(got, " ") != "DeviceType; Vibrate:7;" {
+		t.Fatalf("writes = %q", got)
+	}
+}
+
+// A hung device fails its own command after the I/O timeout, and another
+// device keeps working meanwhile.
+func TestHungDeviceFailsAlone(t *testing.T) {
+	r := newRig(t, device.WithIOTimeout(300*time.Millisecond))
+	ctx := ctxT(t)
+	hung, hd := r.add("Lovense Hush", simulated.WithAddress("hung"))
+	ok, od := r.add("Lovense Lush", simulated.WithAddress("ok"))
+	hung.HangReads(true)
+
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := hd.Input(ctx, 1, protocol.InputBattery, protocol.InputCommandRead)
+		readErr <- err
+	}()
+	if err := od.Output(ctx, 0, vib(3)); err != nil {
+		t.Fatalf("healthy device: %v", err)
+	}
+	if lvl, err := od.Input(ctx, 1, protocol.InputBattery, protocol.InputCommandRead); err != nil || lvl != simulated.DefaultBattery {
+		t.Fatalf("healthy battery = %d, %v", lvl, err)
+	}
+	if err := <-readErr; !errors.Is(err, device.ErrTimeout) {
+		t.Fatalf("hung read: %v, want ErrTimeout", err)
+	}
+	// The hung device still takes outputs.
+	if err := hd.Output(ctx, 0, vib(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := writes(ok); got[len(got)-1] != "Battery;" {
+		t.Fatalf("healthy device writes %q", got)
+	}
+}
+
+// Commands queued behind a slow write are coalesced: the latest value wins
+// and the superseded one never reaches the device.
+func TestLatestValueWins(t *testing.T) {
+	r := newRig(t, device.WithIOTimeout(300*time.Millisecond))
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Hush")
+	sd.HangWrites(true)
+
+	first := make(chan error, 1)
+	go func() { first <- d.Output(ctx, 0, vib(1)) }()
+	// Wait until the device goroutine is stuck in the first write.
+	for {
+		ch := sd.Changed()
+		if sd.Blocked() == 1 {
+			break
+		}
+		<-ch
+	}
+	second := make(chan error, 1)
+	go func() { second <- d.Output(ctx, 0, vib(2)) }()
+	for d.QueuedBatches() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	third := make(chan error, 1)
+	go func() { third <- d.Output(ctx, 0, vib(3)) }()
+	for d.QueuedBatches() != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	sd.HangWrites(false)
+	if err := <-first; !errors.Is(err, device.ErrTimeout) {
+		t.Fatalf("first: %v, want timeout", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second (superseded): %v", err)
+	}
+	if err := <-third; err != nil {
+		t.Fatalf("third: %v", err)
+	}
+	if got := writes(sd); strings.Join(got, " ") != "DeviceType; Vibrate:3;" {
+		t.Fatalf("writes = %q, want the latest value only", got)
+	}
+}
+
+func TestDisconnectAndReconnectKeepsIndex(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	_, _ = r.add("Lovense Lush", simulated.WithAddress("a"))
+	sd, d := r.add("Lovense Hush", simulated.WithAddress("b"))
+	idx := d.Index()
+	sd.Disconnect()
+	e := r.event(device.DeviceRemoved)
+	if e.Index != idx {
+		t.Fatalf("removed index %d, want %d", e.Index, idx)
+	}
+	if _, ok := r.m.Device(idx); ok {
+		t.Fatal("device still listed after disconnect")
+	}
+	if err := d.Output(ctx, 0, vib(1)); !errors.Is(err, device.ErrDisconnected) {
+		t.Fatalf("output after disconnect: %v", err)
+	}
+	if err := r.m.StartScanning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e = r.event(device.DeviceAdded)
+	if e.Index != idx || e.Device.Name() != "Lovense Hush" {
+		t.Fatalf("reconnected as %d %q, want index %d", e.Index, e.Device.Name(), idx)
+	}
+	if got := len(r.m.Devices()); got != 2 {
+		t.Fatalf("%d devices listed, want 2", got)
+	}
+}
+
+func TestScanningStates(t *testing.T) {
+	db := defaultDB(t)
+	sim := simulated.New(db)
+	m := device.NewManager(db, []comm.Manager{sim})
+	defer m.Close()
+	ctx := ctxT(t)
+	if err := m.StopScanning(ctx); err != nil {
+		t.Fatalf("stop while idle: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := m.StartScanning(ctx); err != nil {
+			t.Fatalf("start #%d: %v", i, err)
+		}
+	}
+	// The simulated scan ends by itself: exactly the scans that end by
+	// themselves report ScanningFinished.
+	for e := range m.Events() {
+		if e.Kind == device.ScanningFinished {
+			break
+		}
+	}
+	if m.Scanning() {
+		t.Fatal("still scanning after ScanningFinished")
+	}
+
+	endless := simulated.New(db, simulated.WithEndlessScan())
+	m2 := device.NewManager(db, []comm.Manager{endless})
+	defer m2.Close()
+	if err := m2.StartScanning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !m2.Scanning() {
+		t.Fatal("not scanning after StartScanning")
+	}
+	if err := m2.StopScanning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m2.Scanning() {
+		t.Fatal("scanning after StopScanning")
+	}
+}
+
+func TestCloseStopsEveryDevice(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	a, da := r.add("Lovense Edge", simulated.WithAddress("edge"))
+	b, db := r.add("Lovense Max", simulated.WithAddress("max"))
+	if err := da.Output(ctx, 1, vib(4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Output(ctx, 1, protocol.OutputCommand{Type: protocol.OutputConstrict, Value: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := writes(a); got[len(got)-2] != "Vibrate1:0;" || got[len(got)-1] != "Vibrate2:0;" {
+		t.Fatalf("edge after close: %q", got)
+	}
+	if got := writes(b); got[len(got)-2] != "Vibrate:0;" || got[len(got)-1] != "Air:Level:0;" {
+		t.Fatalf("max after close: %q", got)
+	}
+	for range r.m.Events() {
+	}
+	if a.Connected() || b.Connected() {
+		t.Fatal("devices still connected after Close")
+	}
+	if err := r.m.StartScanning(ctx); !errors.Is(err, device.ErrClosed) {
+		t.Fatalf("scan after close: %v", err)
+	}
+}
+
+func TestDenyList(t *testing.T) {
+	user := []byte(`{"version":{"major":4,"minor":0},"user_configs":{"devices":[
+	 {"identifier":{"protocol":"lovense","identifier":"Z","address":"banned"},
+	  "config":{"id":"5d434198-4697-4b00-985e-33788fc955d1","base_id":"37642e1c-a416-44d3-bada-76b6d9e245c9",
+	   "features":[{"id":"16099312-8bf8-45f7-9a37-9c56ffd972ae","base_id":"3f7a25a5-df21-42ca-bf9f-d1c52df1f37e"},
+	               {"id":"3ad9adee-8c32-408f-8e8c-4a275bb9421c","base_id":"14bd7637-13ed-49ba-9eb9-9c8ba9abec20"}],
+	   "user_config":{"allow":false,"deny":true,"index":3}}}]}}`)
+	db, err := config.Load(nil, &config.Source{Name: "user.json", Data: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simulated.New(db)
+	refused := make(chan error, 1)
+	m := device.NewManager(db, []comm.Manager{sim}, device.WithConnectFailures(func(_ comm.Advertisement, err error) { refused <- err }))
+	defer m.Close()
+	if _, err := sim.Add("Lovense Hush", simulated.WithAddress("banned")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.StartScanning(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-refused; !errors.Is(err, device.ErrNotAllowed) {
+		t.Fatalf("refusal: %v", err)
+	}
+	if n := len(m.Devices()); n != 0 {
+		t.Fatalf("%d devices connected", n)
+	}
+}
