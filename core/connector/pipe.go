@@ -55,12 +55,16 @@ func (p *PipeEnd) endErr() error {
 	return Disconnected(p.shared.cause)
 }
 
-// Send delivers a copy of frame to the other end.
+// Send delivers a copy of frame to the other end. A frame is never sent once
+// ctx is done or the pipe is closed.
 func (p *PipeEnd) Send(ctx context.Context, frame []byte) error {
 	select {
 	case <-p.shared.done:
 		return p.endErr()
 	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	buf := make([]byte, len(frame))
 	copy(buf, frame)
@@ -74,24 +78,37 @@ func (p *PipeEnd) Send(ctx context.Context, frame []byte) error {
 	}
 }
 
-// Recv returns the next frame from the other end. Once the pipe is closed it
-// drains what was sent before, then returns the disconnect.
+// Recv returns the next frame from the other end. Once the other end has
+// closed the pipe, Recv drains what was sent before, then returns the
+// disconnect; once this end has closed it, Recv fails at once.
 func (p *PipeEnd) Recv(ctx context.Context) ([]byte, error) {
+	// Check first: a select with both a buffered frame and done ready picks
+	// at random, which would let the closing end keep reading after Close.
+	select {
+	case <-p.shared.done:
+		return p.drain()
+	default:
+	}
 	select {
 	case f := <-p.in:
 		return f, nil
 	case <-p.shared.done:
-		if p.shared.closer != p {
-			select {
-			case f := <-p.in:
-				return f, nil
-			default:
-			}
-		}
-		return nil, p.endErr()
+		return p.drain()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// drain returns a frame still buffered for a closed pipe, or the disconnect.
+func (p *PipeEnd) drain() ([]byte, error) {
+	if p.shared.closer != p {
+		select {
+		case f := <-p.in:
+			return f, nil
+		default:
+		}
+	}
+	return nil, p.endErr()
 }
 
 // Close ends the pipe. The other end receives what was already sent, then a
