@@ -368,7 +368,11 @@ func (m *Manager) connect(fd comm.FoundDevice, adv comm.Advertisement) error {
 	if err != nil {
 		return fail(fmt.Errorf("identify as %s: %w", match.Protocol, err))
 	}
-	def, err := m.db.Resolve(match.Protocol, ident, adv.Address)
+	protoName := match.Protocol
+	if r, ok := proto.(protocols.Redirector); ok && r.Protocol() != "" {
+		protoName = r.Protocol()
+	}
+	def, err := m.db.Resolve(protoName, ident, adv.Address)
 	if err != nil {
 		return fail(err)
 	}
@@ -393,7 +397,7 @@ func (m *Manager) connect(fd comm.FoundDevice, adv comm.Advertisement) error {
 	for m.devices[index] != nil {
 		index++
 	}
-	d := newDevice(index, match.Protocol, def, l, handler, gap, m.opt.ioTimeout, m.log, m.emit)
+	d := newDevice(index, protoName, def, l, handler, gap, m.opt.ioTimeout, m.log, m.emit)
 	m.devices[index] = d
 	m.wg.Add(1)
 	m.mu.Unlock()
@@ -406,7 +410,7 @@ func (m *Manager) connect(fd comm.FoundDevice, adv comm.Advertisement) error {
 			m.log.Warn("initial stop failed", "device", d.String(), "err", err)
 		}
 	}
-	m.log.Info("device connected", "device", d.String(), "protocol", match.Protocol, "identifier", ident)
+	m.log.Info("device connected", "device", d.String(), "protocol", protoName, "identifier", ident)
 	m.emit(Event{Kind: DeviceAdded, Device: d, Index: index})
 	return nil
 }

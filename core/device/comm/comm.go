@@ -40,6 +40,7 @@ const (
 	EndpointTxVibrate       Endpoint = "txvibrate"
 	EndpointTxVendorControl Endpoint = "txvendorcontrol"
 	EndpointWhitelist       Endpoint = "whitelist"
+	EndpointGeneric0        Endpoint = "generic0"
 )
 
 // ValidEndpoint reports whether name is an endpoint name of the device

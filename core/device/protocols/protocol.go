@@ -114,6 +114,14 @@ type Protocol interface {
 	Init(ctx context.Context, link Link, def *config.Definition) (Handler, error)
 }
 
+// Redirector is implemented by protocols whose identification can find
+// that the device belongs to another protocol of the configuration (a
+// Hismith that speaks the Hismith Mini protocol): after Identify, the
+// device's definition is looked up under Protocol instead.
+type Redirector interface {
+	Protocol() string
+}
+
 // Handler encodes the commands of one connected device. The device layer
 // calls Output for one device from one goroutine at a time, so handlers may
 // keep the last values of their features without locking.
@@ -185,16 +193,20 @@ func ReadBLEBattery(ctx context.Context, link Link) (int32, error) {
 }
 
 // Generic is a Protocol for devices identified by their advertised name that
-// need no handshake: Init calls New.
+// need no handshake: Init calls NewLinked when set, else New.
 type Generic struct {
-	New func(def *config.Definition) (Handler, error)
+	New       func(def *config.Definition) (Handler, error)
+	NewLinked func(link Link, def *config.Definition) (Handler, error)
 }
 
 // Identify returns the advertised name.
 func (g Generic) Identify(_ context.Context, link Link) (string, error) { return link.Name(), nil }
 
 // Init builds the handler.
-func (g Generic) Init(_ context.Context, _ Link, def *config.Definition) (Handler, error) {
+func (g Generic) Init(_ context.Context, link Link, def *config.Definition) (Handler, error) {
+	if g.NewLinked != nil {
+		return g.NewLinked(link, def)
+	}
 	return g.New(def)
 }
 

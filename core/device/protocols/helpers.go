@@ -1,0 +1,153 @@
+package protocols
+
+import (
+	"context"
+	"time"
+
+	"github.com/bphost/bphost/core/device/comm"
+	"github.com/bphost/bphost/core/device/config"
+	"github.com/bphost/bphost/core/protocol"
+)
+
+// Helpers shared by the protocol files.
+
+// perOutput returns a handler that writes one packet per output command to
+// ep. enc builds the packet; returning nil means the output is not
+// supported. types limits the output types accepted (none: any).
+func perOutput(ep comm.Endpoint, withResponse bool, enc func(o Output) []byte, types ...protocol.OutputType) HandlerFunc {
+	return func(o Output) ([]Command, error) {
+		if len(types) > 0 && !hasType(types, o.Type) {
+			return nil, Unsupported(o)
+		}
+		b := enc(o)
+		if b == nil {
+			return nil, Unsupported(o)
+		}
+		return []Command{Write(ep, b, withResponse, o.Feature)}, nil
+	}
+}
+
+// vibrateOnly is the types list of protocols that only vibrate.
+var vibrateOnly = []protocol.OutputType{protocol.OutputVibrate}
+
+func hasType(types []protocol.OutputType, t protocol.OutputType) bool {
+	for _, x := range types {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// registerPerOutput registers a generic protocol writing one packet per
+// output.
+func registerPerOutput(name string, ep comm.Endpoint, withResponse bool, enc func(o Output) []byte, types ...protocol.OutputType) {
+	RegisterGeneric(name, func(*config.Definition) (Handler, error) {
+		return perOutput(ep, withResponse, enc, types...), nil
+	})
+}
+
+// state is the latest device value of every output of a device, for
+// protocols whose packets carry all actuators at once.
+type state struct {
+	features []uint32 // features with outputs, by index
+	values   map[uint32]int32
+	byType   map[protocol.OutputType]int32
+}
+
+func newState(def *config.Definition) *state {
+	s := &state{values: map[uint32]int32{}, byType: map[protocol.OutputType]int32{}}
+	for _, f := range def.Features {
+		if len(f.Outputs) > 0 {
+			s.features = append(s.features, f.Index)
+		}
+	}
+	return s
+}
+
+// set records o.
+func (s *state) set(o Output) {
+	s.values[o.Feature] = o.Value
+	s.byType[o.Type] = o.Value
+}
+
+// get returns the last value of a feature (0 before any).
+func (s *state) get(feature uint32) int32 { return s.values[feature] }
+
+// slot returns the value of the i-th output feature.
+func (s *state) slot(i int) int32 {
+	if i >= len(s.features) {
+		return 0
+	}
+	return s.values[s.features[i]]
+}
+
+// all is the Features list of a packet that carries every output.
+func (s *state) all() []uint32 { return append([]uint32(nil), s.features...) }
+
+// combined returns a handler for protocols that send every actuator in one
+// packet: o is stored, then pack builds the packet from the state (nil =
+// unsupported).
+func combined(def *config.Definition, ep comm.Endpoint, withResponse bool, accept func(o Output) bool, pack func(s *state) []byte) HandlerFunc {
+	s := newState(def)
+	return func(o Output) ([]Command, error) {
+		if accept != nil && !accept(o) {
+			return nil, Unsupported(o)
+		}
+		s.set(o)
+		b := pack(s)
+		if b == nil {
+			return nil, Unsupported(o)
+		}
+		return []Command{Write(ep, b, withResponse, s.all()...)}, nil
+	}
+}
+
+// registerCombined registers a generic protocol built with combined.
+func registerCombined(name string, ep comm.Endpoint, withResponse bool, accept func(o Output) bool, pack func(s *state) []byte) {
+	RegisterGeneric(name, func(def *config.Definition) (Handler, error) {
+		return combined(def, ep, withResponse, accept, pack), nil
+	})
+}
+
+// typeSlot returns the last value set for output type t, whatever its
+// feature.
+func (s *state) typeSlot(t protocol.OutputType) int32 { return s.byType[t] }
+
+func isType(types ...protocol.OutputType) func(o Output) bool {
+	return func(o Output) bool { return hasType(types, o.Type) }
+}
+
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// withInit is a Protocol identified by name whose Init first writes a few
+// packets (with response) to tx, then builds the handler.
+type withInit struct {
+	packets [][]byte
+	new     func(def *config.Definition) Handler
+}
+
+func (p withInit) Identify(_ context.Context, link Link) (string, error) { return link.Name(), nil }
+
+func (p withInit) Init(ctx context.Context, link Link, def *config.Definition) (Handler, error) {
+	for _, b := range p.packets {
+		if err := link.Write(ctx, comm.EndpointTx, b, true); err != nil {
+			return nil, err
+		}
+	}
+	return p.new(def), nil
+}
+
+// keepalive wraps a handler of a device that stops by itself unless it
+// hears from the host every interval.
+type keepalive struct {
+	Handler
+	interval time.Duration
+}
+
+func (k keepalive) KeepaliveInterval() time.Duration { return k.interval }
