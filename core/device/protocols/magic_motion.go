@@ -7,10 +7,11 @@ import (
 )
 
 // Magic Motion, four generations of the same packet family:
-//   v1: 0b ff 04 0a 32 32 00 04 08 <speed> 64 00
-//   v2: 10 ff 04 0a 32 0a 00 04 08 <m0> 64 00 04 08 <m1> 64 01
-//   v3: 0b ff 04 0a 46 46 00 04 08 <speed> 64 00
-//   v4: 10 ff 04 0a 32 32 00 04 08 <m0> 64 00 04 08 <m1> 64 01, with response
+//
+//	v1: 0b ff 04 0a 32 32 00 04 08 <speed> 64 00
+//	v2: 10 ff 04 0a 32 0a 00 04 08 <m0> 64 00 04 08 <m1> 64 01
+//	v3: 0b ff 04 0a 46 46 00 04 08 <speed> 64 00
+//	v4: 10 ff 04 0a 32 32 00 04 08 <m0> 64 00 04 08 <m1> 64 01, with response
 func init() {
 	registerPerOutput("magic-motion-1", comm.EndpointTx, false, func(o Output) []byte {
 		return []byte{0x0b, 0xff, 0x04, 0x0a, 0x32, 0x32, 0x00, 0x04, 0x08, byte(o.Value), 0x64, 0x00}
