@@ -13,7 +13,8 @@ import (
 // notifications out to listeners and notices the disconnect. Its one
 // goroutine ends when the hardware closes its notification channel.
 type link struct {
-	hw comm.Hardware
+	hw  comm.Hardware
+	adv comm.Advertisement
 
 	mu        sync.Mutex
 	listeners map[*listener]struct{}
@@ -24,8 +25,8 @@ type link struct {
 
 var _ protocols.Link = (*link)(nil)
 
-func newLink(hw comm.Hardware) *link {
-	l := &link{hw: hw, listeners: map[*listener]struct{}{}, done: make(chan struct{})}
+func newLink(hw comm.Hardware, adv comm.Advertisement) *link {
+	l := &link{hw: hw, adv: adv, listeners: map[*listener]struct{}{}, done: make(chan struct{})}
 	go l.dispatch()
 	return l
 }
@@ -71,6 +72,8 @@ func (l *link) check() error {
 
 func (l *link) Name() string    { return l.hw.Name() }
 func (l *link) Address() string { return l.hw.Address() }
+
+func (l *link) Advertisement() comm.Advertisement { return l.adv }
 
 func (l *link) HasEndpoint(ep comm.Endpoint) bool {
 	for _, e := range l.hw.Endpoints() {

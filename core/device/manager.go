@@ -356,7 +356,7 @@ func (m *Manager) connect(fd comm.FoundDevice, adv comm.Advertisement) error {
 	if hw == nil {
 		return fmt.Errorf("connect: %w", errors.Join(errs...))
 	}
-	l := newLink(hw)
+	l := newLink(hw, adv)
 	fail := func(err error) error {
 		_ = l.close()
 		<-l.done

@@ -126,17 +126,18 @@ func abs32(v int32) int32 {
 }
 
 // withInit is a Protocol identified by name whose Init first writes a few
-// packets (with response) to tx, then builds the handler.
+// packets (with response unless noResponse) to tx, then builds the handler.
 type withInit struct {
-	packets [][]byte
-	new     func(def *config.Definition) Handler
+	packets    [][]byte
+	noResponse bool
+	new        func(def *config.Definition) Handler
 }
 
 func (p withInit) Identify(_ context.Context, link Link) (string, error) { return link.Name(), nil }
 
 func (p withInit) Init(ctx context.Context, link Link, def *config.Definition) (Handler, error) {
 	for _, b := range p.packets {
-		if err := link.Write(ctx, comm.EndpointTx, b, true); err != nil {
+		if err := link.Write(ctx, comm.EndpointTx, b, !p.noResponse); err != nil {
 			return nil, err
 		}
 	}

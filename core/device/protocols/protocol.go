@@ -34,6 +34,8 @@ type Link interface {
 	// Name is the advertised name, Address the stable address.
 	Name() string
 	Address() string
+	// Advertisement is what the device advertised when it was found.
+	Advertisement() comm.Advertisement
 	// HasEndpoint reports whether the connection has ep.
 	HasEndpoint(ep comm.Endpoint) bool
 	Write(ctx context.Context, ep comm.Endpoint, data []byte, withResponse bool) error
