@@ -51,10 +51,11 @@ type inputKey struct {
 	typ     protocol.InputType
 }
 
-// batch is one call's commands, queued for the device goroutine.
+// batch is one call's commands, queued for the device goroutine, in
+// groups: the commands of one handler call.
 type batch struct {
-	cmds []protocols.Command
-	done chan error // receives the result once, buffered
+	groups [][]protocols.Command
+	done   chan error // receives the result once, buffered
 }
 
 func newDevice(index uint32, protoName string, def *config.Definition, l *link, h protocols.Handler,
@@ -170,7 +171,7 @@ func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) 
 		return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
 	}
 	d.mu.Lock()
-	var cmds []protocols.Command
+	var groups [][]protocols.Command
 	var touched []uint32
 	for _, o := range outs {
 		if last, ok := d.last[o.Feature]; ok && last == o && !force {
@@ -190,13 +191,15 @@ func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) 
 		}
 		d.last[o.Feature] = o
 		touched = append(touched, o.Feature)
-		cmds = append(cmds, c...)
+		if len(c) > 0 {
+			groups = append(groups, c)
+		}
 	}
-	if len(cmds) == 0 {
+	if len(groups) == 0 {
 		d.mu.Unlock()
 		return nil
 	}
-	b := &batch{cmds: cmds, done: make(chan error, 1)}
+	b := &batch{groups: groups, done: make(chan error, 1)}
 	forget := func() {
 		for _, f := range touched {
 			delete(d.last, f)
@@ -244,15 +247,25 @@ func (d *Device) run(keepalive time.Duration) {
 		defer t.Stop()
 		keepC = t.C
 	}
+	// merge coalesces like the reference device task: a handler call
+	// arriving while nothing waits is queued as it is; one arriving while
+	// commands wait replaces, command by command, every waiting command that
+	// carries a common feature (latest value wins).
 	merge := func(b *batch) {
-		for _, c := range b.cmds {
-			kept := pending[:0]
-			for _, p := range pending {
-				if !c.Overlaps(p) {
-					kept = append(kept, p)
-				}
+		for _, g := range b.groups {
+			if len(pending) == 0 {
+				pending = append(pending, g...)
+				continue
 			}
-			pending = append(kept, c)
+			for _, c := range g {
+				kept := pending[:0]
+				for _, p := range pending {
+					if !c.Overlaps(p) {
+						kept = append(kept, p)
+					}
+				}
+				pending = append(kept, c)
+			}
 		}
 		waiters = append(waiters, b.done)
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	// for devices to appear (default 3s; the reference uses 500 ms, this
 	// machine is shared).
 	StepTimeout time.Duration
+	// DeviceTimeout bounds the wait for the devices to be added, handshakes
+	// included (default 10s).
+	DeviceTimeout time.Duration
 	// CaseTimeout bounds a whole case (default 30s).
 	CaseTimeout time.Duration
 }
@@ -75,6 +78,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StepTimeout == 0 {
 		o.StepTimeout = 3 * time.Second
+	}
+	if o.DeviceTimeout == 0 {
+		o.DeviceTimeout = 10 * time.Second
 	}
 	if o.CaseTimeout == 0 {
 		o.CaseTimeout = 30 * time.Second
@@ -247,7 +253,7 @@ func Run(ctx context.Context, c *Case, newClient ClientFactory, opt Options) (er
 			return fmt.Errorf("device_init: %w", err)
 		}
 	}
-	wctx, wcancel := context.WithTimeout(ctx, opt.StepTimeout)
+	wctx, wcancel := context.WithTimeout(ctx, opt.DeviceTimeout)
 	added, err := cl.WaitDevices(wctx, len(c.Devices))
 	wcancel()
 	if err != nil {

@@ -100,7 +100,7 @@ func (h *hismith) Init(_ context.Context, _ Link, def *config.Definition) (Handl
 			}
 			return []Command{
 				Write(comm.EndpointTx, hismithPacket(0xcc, 0x03, speed), false, o.Feature),
-				Write(comm.EndpointTx, dir, false, o.Feature),
+				Write(comm.EndpointTx, dir, false, ProtocolKey(0)),
 			}, nil
 		case protocol.OutputSpray:
 			return []Command{Write(comm.EndpointTx, []byte{0xcc, 0x0b, 0x01, 0x0c}, false, o.Feature)}, nil

@@ -9,8 +9,8 @@ import (
 	"github.com/bphost/bphost/core/protocol"
 )
 
-// Kiiroo ProWand and Spot: one vibrate packet each, battery on the standard
-// battery endpoint.
+// Kiiroo ProWand, Spot and PowerShot (both motors in one packet): battery
+// on the standard battery endpoint.
 
 // bleBatteryHandler adds the standard battery read to a handler.
 type bleBatteryHandler struct{ Handler }
@@ -31,6 +31,11 @@ func init() {
 			}
 			return []byte{0x00, 0x00, 0x64, on, byte(o.Value), byte(o.Value)}
 		}, protocol.OutputVibrate)}, nil
+	})
+	RegisterGeneric("kiiroo-powershot", func(def *config.Definition) (Handler, error) {
+		return bleBatteryHandler{combined(def, comm.EndpointTx, true, isType(protocol.OutputVibrate), func(s *state) []byte {
+			return []byte{0x01, 0x00, 0x00, byte(s.get(0)), byte(s.get(1)), 0x00}
+		})}, nil
 	})
 	RegisterGeneric("kiiroo-spot", func(*config.Definition) (Handler, error) {
 		return bleBatteryHandler{perOutput(comm.EndpointTx, false, func(o Output) []byte {

@@ -19,9 +19,7 @@ import (
 // 0a 12 <motor + 1> 08 00 00 00 00 <speed> 00.
 
 func init() {
-	Register("lelo-f1s", func() Protocol {
-		return Generic{New: func(def *config.Definition) (Handler, error) { return leloF1s(def, false), nil }}
-	})
+	Register("lelo-f1s", func() Protocol { return leloF1sV1{} })
 	Register("lelo-f1sv2", func() Protocol { return leloSecured{f1s: true} })
 	Register("lelo-harmony", func() Protocol { return leloSecured{} })
 }
@@ -35,6 +33,18 @@ func leloF1s(def *config.Definition, withResponse bool) Handler {
 var leloHarmony = perOutput(comm.EndpointTx, false, func(o Output) []byte {
 	return []byte{0x0a, 0x12, byte(o.Feature) + 1, 0x08, 0, 0, 0, 0, byte(abs32(o.Value)), 0}
 }, protocol.OutputVibrate, protocol.OutputRotate)
+
+// leloF1sV1 subscribes to rx at connect; packets go without response.
+type leloF1sV1 struct{}
+
+func (leloF1sV1) Identify(_ context.Context, link Link) (string, error) { return link.Name(), nil }
+
+func (leloF1sV1) Init(ctx context.Context, link Link, def *config.Definition) (Handler, error) {
+	if err := link.Subscribe(ctx, comm.EndpointRx); err != nil {
+		return nil, err
+	}
+	return leloF1s(def, false), nil
+}
 
 type leloSecured struct{ f1s bool }
 

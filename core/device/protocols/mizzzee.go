@@ -9,7 +9,8 @@ import (
 	"github.com/bphost/bphost/core/protocol"
 )
 
-// Mizz Zee: 69 96 03 01 <on> <speed>. Mizz Zee v3 takes 20-byte packets
+// Mizz Zee: 69 96 03 01 <on> <speed>; v2: 69 96 04 02 <speed> 2c <speed>.
+// Mizz Zee v3 takes 20-byte packets
 // whose intensity is a 10-bit value scaled into 30-100% of the motor's
 // power, and stops unless the packet is repeated every 200 ms.
 func init() {
@@ -19,6 +20,9 @@ func init() {
 			on = 1
 		}
 		return []byte{0x69, 0x96, 0x03, 0x01, on, byte(o.Value)}
+	}, vibrateOnly...)
+	registerPerOutput("mizzzee-v2", comm.EndpointTx, false, func(o Output) []byte {
+		return []byte{0x69, 0x96, 0x04, 0x02, byte(o.Value), 0x2c, byte(o.Value)}
 	}, vibrateOnly...)
 	RegisterGeneric("mizzzee-v3", func(*config.Definition) (Handler, error) {
 		return keepalive{perOutput(comm.EndpointTx, true, mizzzeeV3Packet, protocol.OutputVibrate), 200 * time.Millisecond}, nil

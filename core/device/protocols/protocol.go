@@ -77,6 +77,12 @@ type Command struct {
 	Features []uint32
 }
 
+// ProtocolKey returns a pseudo feature index for protocol-level state that
+// is not a feature (a direction register, a whole-device mode): commands
+// setting it replace each other like commands of one feature. Real feature
+// indexes never reach bit 31.
+func ProtocolKey(n uint32) uint32 { return 1<<31 | n }
+
 // Write returns a write command for the given features.
 func Write(ep comm.Endpoint, data []byte, withResponse bool, features ...uint32) Command {
 	return Command{Kind: CmdWrite, Endpoint: ep, Data: data, WithResponse: withResponse, Features: features}

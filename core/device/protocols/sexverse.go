@@ -71,6 +71,14 @@ func init() {
 			}, protocol.OutputVibrate, protocol.OutputOscillate)
 		}}
 	})
+	registerCombined("sexverse-lg389", comm.EndpointTx, true, isType(protocol.OutputVibrate, protocol.OutputOscillate), func(s *state) []byte {
+		vibe, osc := byte(s.typeSlot(protocol.OutputVibrate)), byte(s.typeSlot(protocol.OutputOscillate))
+		var rng, anchor byte
+		if osc != 0 {
+			rng, anchor = 4, 1
+		}
+		return []byte{0xaa, 0x05, vibe, 0x14, anchor, 0x00, rng, 0x00, osc, 0x00}
+	})
 	registerPerOutput("sexverse-v4", comm.EndpointTx, true, func(o Output) []byte {
 		return []byte{0xbb, 0x01, byte(o.Value), 0x66}
 	}, vibrateOnly...)

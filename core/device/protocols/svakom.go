@@ -65,6 +65,40 @@ func init() {
 	registerPerOutput("svakom-pulse", comm.EndpointTx, false, func(o Output) []byte {
 		return []byte{0x55, 0x03, 0x03, 0x00, onOff(o.Value), byte(o.Value) + 1}
 	}, vibrateOnly...)
+	registerPerOutput("svakom-barnard", comm.EndpointTx, false, func(o Output) []byte {
+		if o.Type == protocol.OutputOscillate {
+			on := byte(0)
+			if o.Value != 0 {
+				on = 0xff
+			}
+			return []byte{0x55, 0x08, 0x00, 0x00, byte(o.Value), on}
+		}
+		return []byte{0x55, 0x03, 0x00, 0x00, byte(o.Value), onOff(o.Value)}
+	}, protocol.OutputVibrate, protocol.OutputOscillate)
+	registerPerOutput("svakom-sam2", comm.EndpointTx, true, func(o Output) []byte {
+		if o.Type == protocol.OutputConstrict {
+			return []byte{0x55, 0x09, 0x00, 0x00, onOff(o.Value), byte(o.Value), 0x00}
+		}
+		return []byte{0x55, 0x03, 0x00, 0x00, 5 * onOff(o.Value), byte(o.Value), 0x00}
+	}, protocol.OutputVibrate, protocol.OutputConstrict)
+	RegisterGeneric("svakom-iker", func(def *config.Definition) (Handler, error) {
+		s := newState(def)
+		return HandlerFunc(func(o Output) ([]Command, error) {
+			if o.Type != protocol.OutputVibrate {
+				return nil, Unsupported(o)
+			}
+			s.set(o)
+			a, b := byte(s.get(0)), byte(s.get(1))
+			if a == 0 && b == 0 {
+				return []Command{Write(comm.EndpointTx, []byte{0x55, 0x07, 0, 0, 0, 0}, false, o.Feature)}, nil
+			}
+			cmds := []Command{Write(comm.EndpointTx, []byte{0x55, 0x03, 0x03, 0x00, 0x01, a}, false, o.Feature)}
+			if b > 0 {
+				cmds = append(cmds, Write(comm.EndpointTx, []byte{0x55, 0x07, 0x00, 0x00, b, 0x00}, false, o.Feature))
+			}
+			return cmds, nil
+		}), nil
+	})
 	RegisterGeneric("svakom-v5", func(def *config.Definition) (Handler, error) {
 		s := newState(def)
 		var vibes []uint32

@@ -38,6 +38,27 @@ func init() {
 		}
 		return nil
 	}, protocol.OutputOscillate, protocol.OutputRotate, protocol.OutputVibrate)
+	RegisterGeneric("tryfun-meta2", func(*config.Definition) (Handler, error) {
+		var id byte
+		return perOutput(comm.EndpointTx, false, func(o Output) []byte {
+			var code, v byte
+			switch o.Type {
+			case protocol.OutputOscillate:
+				code, v = 0x0b, byte(o.Value)
+			case protocol.OutputVibrate:
+				code, v = 0x08, byte(o.Value)
+			case protocol.OutputRotate:
+				s := int8(o.Value)
+				if s >= 0 {
+					s++
+				}
+				code, v = 0x0e, byte(-s)
+			}
+			d := []byte{id, 0x02, 0x00, 0x05, 0x21, 0x05, code, v}
+			id++
+			return append(d, tryfunSum(d, 1))
+		}, protocol.OutputOscillate, protocol.OutputVibrate, protocol.OutputRotate), nil
+	})
 	RegisterGeneric("tryfun-blackhole", func(*config.Definition) (Handler, error) {
 		var id byte
 		return perOutput(comm.EndpointTx, false, func(o Output) []byte {

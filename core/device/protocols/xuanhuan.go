@@ -1,8 +1,6 @@
 package protocols
 
 import (
-	"context"
-	"sync"
 	"time"
 
 	"github.com/bphost/bphost/core/device/comm"
@@ -15,60 +13,22 @@ import (
 func init() {
 	Register("xuanhuan", func() Protocol {
 		return Generic{NewLinked: func(link Link, _ *config.Definition) (Handler, error) {
-			h := &xuanhuan{link: link, quit: make(chan struct{}), done: make(chan struct{})}
-			go h.repeat()
-			return h, nil
+			return &xuanhuan{newRepeater(link, 300*time.Millisecond, true)}, nil
 		}}
 	})
 }
 
-type xuanhuan struct {
-	link Link
-
-	mu    sync.Mutex
-	speed byte
-	once  sync.Once
-	quit  chan struct{}
-	done  chan struct{}
-}
+type xuanhuan struct{ *repeater }
 
 func (h *xuanhuan) Output(o Output) ([]Command, error) {
 	if o.Type != protocol.OutputVibrate {
 		return nil, Unsupported(o)
 	}
-	h.mu.Lock()
-	h.speed = byte(o.Value)
-	h.mu.Unlock()
-	return []Command{Write(comm.EndpointTx, []byte{0x03, 0x02, 0x00, byte(o.Value)}, true, o.Feature)}, nil
-}
-
-func (h *xuanhuan) repeat() {
-	defer close(h.done)
-	t := time.NewTicker(300 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.quit:
-			return
-		case <-t.C:
-		}
-		h.mu.Lock()
-		v := h.speed
-		h.mu.Unlock()
-		if v == 0 {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := h.link.Write(ctx, comm.EndpointTx, []byte{0x03, 0x02, 0x00, v}, true)
-		cancel()
-		if err != nil {
-			return
-		}
+	p := []byte{0x03, 0x02, 0x00, byte(o.Value)}
+	if o.Value == 0 {
+		h.set(nil)
+	} else {
+		h.set(p)
 	}
-}
-
-// Close stops the repeating goroutine.
-func (h *xuanhuan) Close() {
-	h.once.Do(func() { close(h.quit) })
-	<-h.done
+	return []Command{Write(comm.EndpointTx, p, true, o.Feature)}, nil
 }
