@@ -69,9 +69,13 @@ func TestDeviceCommandsV4(t *testing.T) {
 		{"temperature cooling", func(ctx context.Context, h *harness) error {
 			return multi.Output(ctx, 3, protocol.OutputTemperature, Fraction(-1))
 		}, []string{`[{"OutputCmd":{"Id":*,"DeviceIndex":4,"FeatureIndex":3,"Command":{"Temperature":{"Value":-5}}}}]`}},
-		{"led", func(ctx context.Context, h *harness) error { return multi.Output(ctx, 4, protocol.OutputLed, Steps(255)) },
+		{"led", func(ctx context.Context, h *harness) error {
+			return multi.Output(ctx, 4, protocol.OutputLed, Steps(255))
+		},
 			[]string{`[{"OutputCmd":{"Id":*,"DeviceIndex":4,"FeatureIndex":4,"Command":{"Led":{"Value":255}}}}]`}},
-		{"spray", func(ctx context.Context, h *harness) error { return multi.Output(ctx, 5, protocol.OutputSpray, Fraction(1)) },
+		{"spray", func(ctx context.Context, h *harness) error {
+			return multi.Output(ctx, 5, protocol.OutputSpray, Fraction(1))
+		},
 			[]string{`[{"OutputCmd":{"Id":*,"DeviceIndex":4,"FeatureIndex":5,"Command":{"Spray":{"Value":1}}}}]`}},
 		{"run several", func(ctx context.Context, h *harness) error {
 			return multi.Run(ctx, Command{Feature: 0, Type: protocol.OutputVibrate, Value: Steps(3)}, Command{Feature: 1, Type: protocol.OutputConstrict, Value: Fraction(0)})

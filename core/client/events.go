@@ -146,7 +146,7 @@ type queue struct {
 	n      int
 	limit  int
 	ready  chan struct{} // signalled after every push
-	missed int          // total dropped, for tests and logs
+	missed int           // total dropped, for tests and logs
 }
 
 type item struct {
