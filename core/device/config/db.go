@@ -157,9 +157,9 @@ type Match struct {
 }
 
 // Match returns the protocols whose specifiers fit adv, best first: user
-// specifiers before base ones, then exact names before name prefixes
-// (longer prefixes first), then manufacturer data and advertised services,
-// then protocol name.
+// specifiers before base ones; then by the strength of the match: an exact
+// name, an advertised service, manufacturer data, a name prefix (longer
+// first), adding up when several fit; then by protocol name.
 func (db *DB) Match(adv comm.Advertisement) []Match {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -239,33 +239,38 @@ func matchScore(s Specifier, adv comm.Advertisement) int {
 }
 
 func bleScore(b *BLESpecifier, adv comm.Advertisement) int {
-	best := 0
+	// Exact names beat advertised services, which beat manufacturer data,
+	// which beat name prefixes: a device that advertises a protocol's own
+	// service is that protocol's even if its name looks like another's.
+	score := 0
+	prefix := 0
 	for _, n := range b.Names {
-		if prefix, ok := strings.CutSuffix(n, "*"); ok {
-			if strings.HasPrefix(adv.Name, prefix) && 100+len(prefix) > best {
-				best = 100 + len(prefix)
+		if p, ok := strings.CutSuffix(n, "*"); ok {
+			if strings.HasPrefix(adv.Name, p) && 100+len(p) > prefix {
+				prefix = 100 + len(p)
 			}
 		} else if n == adv.Name && adv.Name != "" {
-			return 1000
+			score += 1000
 		}
 	}
-	if best > 0 {
-		return best
-	}
+	score += prefix
 	for _, md := range b.ManufacturerData {
 		data, ok := adv.ManufacturerData[md.Company]
 		if ok && (md.Data == nil || containsBytes(data, md.Data)) {
-			return 50
+			score += 400
+			break
 		}
 	}
+services:
 	for _, s := range b.AdvertisedServices {
 		for _, a := range adv.Services {
 			if strings.EqualFold(s, a) {
-				return 10
+				score += 500
+				break services
 			}
 		}
 	}
-	return 0
+	return score
 }
 
 // containsBytes reports whether the shorter of a and b occurs inside the

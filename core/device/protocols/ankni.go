@@ -14,6 +14,7 @@ import (
 // the MAC. Commands are 20-byte packets 03 12 <speed> 0...
 func init() {
 	Register("ankni", func() Protocol { return ankni{} })
+	RegisterSimulator("ankni", ankniSim{})
 }
 
 type ankni struct{}
@@ -63,4 +64,14 @@ func crc16xmodem(data []byte) uint16 {
 		}
 	}
 	return crc
+}
+
+// ankniSim shows a long identifier on generic0, so no handshake is needed.
+type ankniSim struct{ SimBase }
+
+func (ankniSim) Read(_ *SimState, ep comm.Endpoint, _ int) ([]byte, bool) {
+	if ep != comm.EndpointGeneric0 {
+		return nil, false
+	}
+	return []byte("SIMANKNI"), true
 }

@@ -73,6 +73,7 @@ func flufferAdvertised(adv []byte) []byte {
 
 func init() {
 	Register("fluffer", func() Protocol { return fluffer{} })
+	RegisterSimulator("fluffer", flufferSim{})
 }
 
 type fluffer struct{}
@@ -124,4 +125,15 @@ func (fluffer) Init(ctx context.Context, link Link, def *config.Definition) (Han
 		}
 		return flufferEncrypt([]byte{0x82, 0x0f, 0x05, 0x00, m(0), m(1), 0x00, 0x00})
 	}), nil
+}
+
+// flufferSim accepts any authentication.
+type flufferSim struct{ SimBase }
+
+func (flufferSim) Respond(_ *SimState, ep comm.Endpoint, data []byte) []comm.Notification {
+	dec, err := flufferDecrypt(data)
+	if ep != comm.EndpointTx || err != nil || len(dec) < 3 || dec[0] != 0xa5 || dec[1] != 0x01 {
+		return nil
+	}
+	return []comm.Notification{{Endpoint: comm.EndpointRx, Data: flufferEncrypt([]byte{0xa5, 0x01, 0x01, 0x00})}}
 }

@@ -39,6 +39,7 @@ func galakuPacket(payload []byte) []byte {
 
 func init() {
 	Register("galaku", func() Protocol { return &galaku{} })
+	RegisterSimulator("galaku", galakuSim{})
 	registerCombined("galaku-pump", comm.EndpointTx, true,
 		isType(protocol.OutputVibrate, protocol.OutputOscillate),
 		func(s *state) []byte {
@@ -99,7 +100,7 @@ func (h *galakuHandler) ReadInput(ctx context.Context, link Link, _ uint32, typ 
 	}
 	lis := link.Listen(comm.EndpointRxBLEBattery)
 	defer lis.Close()
-	if err := link.Write(ctx, comm.EndpointTx, galakuPacket([]byte{90, 0, 0, 1, 19, 0, 0, 0, 0, 0}), true); err != nil {
+	if err := link.Write(ctx, comm.EndpointTx, galakuBatteryRequest, true); err != nil {
 		return 0, err
 	}
 	select {
@@ -111,4 +112,16 @@ func (h *galakuHandler) ReadInput(ctx context.Context, link Link, _ uint32, typ 
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+var galakuBatteryRequest = galakuPacket([]byte{90, 0, 0, 1, 19, 0, 0, 0, 0, 0})
+
+// galakuSim answers the battery request on the battery endpoint.
+type galakuSim struct{ SimBase }
+
+func (galakuSim) Respond(st *SimState, ep comm.Endpoint, data []byte) []comm.Notification {
+	if ep != comm.EndpointTx || string(data) != string(galakuBatteryRequest) {
+		return nil
+	}
+	return []comm.Notification{{Endpoint: comm.EndpointRxBLEBattery, Data: []byte{byte(st.Battery)}}}
 }

@@ -112,11 +112,7 @@ func (h *hismith) Init(_ context.Context, _ Link, def *config.Definition) (Handl
 }
 
 // hismithSim answers the model read with the configuration identifier.
-type hismithSim struct{}
-
-func (hismithSim) Advertise(*config.Definition, string) string { return "" }
-
-func (hismithSim) Respond(*SimState, comm.Endpoint, []byte) []comm.Notification { return nil }
+type hismithSim struct{ SimBase }
 
 func (hismithSim) Read(st *SimState, ep comm.Endpoint, _ int) ([]byte, bool) {
 	if ep != comm.EndpointRxBLEModel {

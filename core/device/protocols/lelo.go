@@ -22,6 +22,8 @@ func init() {
 	Register("lelo-f1s", func() Protocol { return leloF1sV1{} })
 	Register("lelo-f1sv2", func() Protocol { return leloSecured{f1s: true} })
 	Register("lelo-harmony", func() Protocol { return leloSecured{} })
+	RegisterSimulator("lelo-f1sv2", leloSim{})
+	RegisterSimulator("lelo-harmony", leloSim{})
 }
 
 func leloF1s(def *config.Definition, withResponse bool) Handler {
@@ -95,3 +97,14 @@ func (l leloSecured) Init(ctx context.Context, link Link, def *config.Definition
 }
 
 func allZero(b []byte) bool { return len(bytes.Trim(b, "\x00")) == 0 }
+
+// leloSim is a toy whose power button was already pressed: it reports
+// itself authorised as soon as the security endpoint is subscribed.
+type leloSim struct{ SimBase }
+
+func (leloSim) Subscribed(_ *SimState, ep comm.Endpoint) []comm.Notification {
+	if ep != comm.EndpointWhitelist && ep != comm.EndpointGeneric0 {
+		return nil
+	}
+	return []comm.Notification{{Endpoint: ep, Data: []byte{1, 0, 0, 0, 0, 0, 0, 0}}}
+}

@@ -342,9 +342,9 @@ func (h *lovenseStroker) move(ctx context.Context) {
 }
 
 // lovenseSim answers DeviceType; and Battery; like a real toy.
-type lovenseSim struct{}
+type lovenseSim struct{ SimBase }
 
-func (lovenseSim) Advertise(def *config.Definition, identifier string) string {
+func (lovenseSim) Advertise(_ *config.Definition, identifier string, adv *comm.Advertisement) {
 	letters := strings.Map(func(r rune) rune {
 		if r >= 'A' && r <= 'Z' {
 			return r
@@ -354,7 +354,7 @@ func (lovenseSim) Advertise(def *config.Definition, identifier string) string {
 	if letters == "" {
 		letters = "X"
 	}
-	return "LVS-" + letters + "01"
+	adv.Name = "LVS-" + letters + "01"
 }
 
 func (lovenseSim) Respond(st *SimState, ep comm.Endpoint, data []byte) []comm.Notification {
@@ -365,8 +365,11 @@ func (lovenseSim) Respond(st *SimState, ep comm.Endpoint, data []byte) []comm.No
 	switch string(data) {
 	case "DeviceType;":
 		model, fw := st.Identifier, "11"
-		if model == "EI-FW3" {
+		switch model {
+		case "EI-FW3":
 			model, fw = "EI", "03"
+		case "EI":
+			fw = "02"
 		}
 		if model == "" {
 			model = "X"
@@ -379,5 +382,3 @@ func (lovenseSim) Respond(st *SimState, ep comm.Endpoint, data []byte) []comm.No
 	}
 	return []comm.Notification{{Endpoint: comm.EndpointRx, Data: []byte(reply)}}
 }
-
-func (lovenseSim) Read(*SimState, comm.Endpoint, int) ([]byte, bool) { return nil, false }

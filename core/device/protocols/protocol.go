@@ -269,15 +269,39 @@ func Registered() []string {
 // protocol: what it advertises and how it answers writes and reads. Protocols
 // that need no handshake need none.
 type Simulator interface {
-	// Advertise returns the name a device of the definition advertises.
-	Advertise(def *config.Definition, identifier string) string
+	// Advertise adjusts what a device of the definition advertises: the
+	// simulated backend fills adv from the configuration (services,
+	// manufacturer data) and tries the definition's identifier and the
+	// configured names; a protocol sets adv.Name when its devices advertise
+	// something else (Lovense: "LVS-<model>...") or puts the model into the
+	// manufacturer data.
+	Advertise(def *config.Definition, identifier string, adv *comm.Advertisement)
 	// Respond returns the notifications the device sends after data was
 	// written to ep.
 	Respond(state *SimState, ep comm.Endpoint, data []byte) []comm.Notification
 	// Read answers a read of ep; ok is false when the device has nothing to
 	// say.
 	Read(state *SimState, ep comm.Endpoint, length int) (data []byte, ok bool)
+	// Subscribed returns the notifications the device sends as soon as ep
+	// is subscribed.
+	Subscribed(state *SimState, ep comm.Endpoint) []comm.Notification
 }
+
+// SimBase answers nothing; simulators embed it and override what their
+// protocol needs.
+type SimBase struct{}
+
+// Advertise leaves the advertisement as configured.
+func (SimBase) Advertise(*config.Definition, string, *comm.Advertisement) {}
+
+// Respond answers nothing.
+func (SimBase) Respond(*SimState, comm.Endpoint, []byte) []comm.Notification { return nil }
+
+// Read has nothing to read.
+func (SimBase) Read(*SimState, comm.Endpoint, int) ([]byte, bool) { return nil, false }
+
+// Subscribed sends nothing.
+func (SimBase) Subscribed(*SimState, comm.Endpoint) []comm.Notification { return nil }
 
 // SimState is the state of one simulated device a Simulator may consult.
 type SimState struct {

@@ -57,11 +57,19 @@ func (satisfyer) Init(ctx context.Context, link Link, def *config.Definition) (H
 }
 
 // satisfyerSim answers the model read with the configuration identifier.
-type satisfyerSim struct{}
+type satisfyerSim struct{ SimBase }
 
-func (satisfyerSim) Advertise(*config.Definition, string) string { return "" }
-
-func (satisfyerSim) Respond(*SimState, comm.Endpoint, []byte) []comm.Notification { return nil }
+// Advertise puts the model number into the manufacturer data, as the toys
+// do.
+func (satisfyerSim) Advertise(_ *config.Definition, identifier string, adv *comm.Advertisement) {
+	n, err := strconv.ParseUint(identifier, 10, 32)
+	if err != nil {
+		return
+	}
+	for company := range adv.ManufacturerData {
+		adv.ManufacturerData[company] = binary.BigEndian.AppendUint32(nil, uint32(n))
+	}
+}
 
 func (satisfyerSim) Read(st *SimState, ep comm.Endpoint, _ int) ([]byte, bool) {
 	n, err := strconv.ParseUint(st.Identifier, 10, 32)

@@ -19,6 +19,7 @@ func init() {
 		return []byte{0x55, 0xaa, 0xf0, 0x01, 0x01, 0x0b, 0x65, 0xf7, 0x01, 0x01, byte(o.Value)}
 	}, vibrateOnly...)
 	Register("sensee-v2", func() Protocol { return senseeV2{} })
+	RegisterSimulator("sensee-v2", senseeV2Sim{})
 }
 
 type senseeV2 struct{}
@@ -65,4 +66,14 @@ func (senseeV2) Init(ctx context.Context, link Link, def *config.Definition) (Ha
 		out = append(out, data...)
 		return append(out, 0, 0)
 	}), nil
+}
+
+// senseeV2Sim reports device type 0x66 when tx is read.
+type senseeV2Sim struct{ SimBase }
+
+func (senseeV2Sim) Read(_ *SimState, ep comm.Endpoint, _ int) ([]byte, bool) {
+	if ep != comm.EndpointTx {
+		return nil, false
+	}
+	return []byte{0x55, 0xaa, 0xf0, 0x02, 0x00, 0x04, 0x66}, true
 }

@@ -18,6 +18,8 @@ type Device struct {
 	adv comm.Advertisement
 	sim protocols.Simulator
 	def *config.Definition
+	// gatt lists the BLE services the device has; nil accepts any.
+	gatt []string
 
 	mu         sync.Mutex
 	state      protocols.SimState
@@ -197,8 +199,20 @@ func (d *Device) Disconnect() {
 	}
 }
 
-// Connect opens the device with the endpoints of services.
+// Connect opens the device with the endpoints of services. A device made
+// from the configuration has its protocol's BLE services only, so another
+// protocol whose name pattern it happens to match cannot connect to it, as
+// with real hardware.
 func (d *Device) Connect(ctx context.Context, services comm.ServiceMap) (comm.Hardware, error) {
+	if d.gatt != nil {
+		have := comm.ServiceMap{}
+		for _, svc := range d.gatt {
+			if eps, ok := services[svc]; ok {
+				have[svc] = eps
+			}
+		}
+		services = have
+	}
 	eps := services.Endpoints()
 	if len(eps) == 0 {
 		return nil, fmt.Errorf("simulated %s: %w", d.adv.Name, comm.ErrNoEndpoints)
@@ -372,6 +386,17 @@ func (c *conn) setSub(ep comm.Endpoint, on bool) error {
 	c.mu.Lock()
 	c.subs[ep] = on
 	c.mu.Unlock()
+	var replies []comm.Notification
+	c.d.mu.Lock()
+	if on && c.d.sim != nil && !c.d.hangReads {
+		replies = c.d.sim.Subscribed(&c.d.state, ep)
+	}
+	c.d.mu.Unlock()
+	defer func() {
+		for _, n := range replies {
+			c.notify(n.Endpoint, n.Data)
+		}
+	}()
 	kind := RecordSubscribe
 	if !on {
 		kind = RecordUnsubscribe

@@ -105,12 +105,13 @@ func (m *Manager) AddDefinition(def *config.Definition, opts ...DeviceOption) (*
 	if len(def.Identifiers) > 0 {
 		ident = def.Identifiers[0]
 	}
-	adv, err := m.advertisement(def, ident)
+	adv, gatt, err := m.advertisement(def, ident)
 	if err != nil {
 		return nil, err
 	}
 	sim, _ := protocols.LookupSimulator(def.Protocol)
 	d := newDevice(m, adv, sim)
+	d.gatt = gatt
 	d.def = def
 	d.state.Identifier = ident
 	for _, o := range opts {
@@ -148,21 +149,36 @@ func (m *Manager) add(d *Device) {
 	}
 }
 
-// advertisement works out what a real device of def advertises: a name the
-// configuration routes to def's protocol.
-func (m *Manager) advertisement(def *config.Definition, ident string) (comm.Advertisement, error) {
+// advertisement works out what a real device of def advertises: the
+// services and manufacturer data of its protocol's configuration, and a name
+// the configuration routes to that protocol (its identifier when that works,
+// as most protocols identify models by name). It also returns the GATT
+// services the device has.
+func (m *Manager) advertisement(def *config.Definition, ident string) (comm.Advertisement, []string, error) {
+	routes := func(adv comm.Advertisement) bool {
+		ms := m.db.Match(adv)
+		return len(ms) > 0 && ms[0].Protocol == def.Protocol
+	}
 	specs := m.db.Communication(def.Protocol)
-	var candidates []string
-	if sim, ok := protocols.LookupSimulator(def.Protocol); ok {
-		candidates = append(candidates, sim.Advertise(def, ident))
-	}
-	if ident != "" {
-		candidates = append(candidates, ident)
-	}
 	for _, s := range specs {
 		if s.BLE == nil {
 			continue
 		}
+		adv := comm.Advertisement{Bus: comm.BusBLE, Services: append([]string(nil), s.BLE.AdvertisedServices...)}
+		if len(s.BLE.ManufacturerData) > 0 {
+			adv.ManufacturerData = map[uint16][]byte{}
+			for _, md := range s.BLE.ManufacturerData {
+				adv.ManufacturerData[md.Company] = append([]byte(nil), md.Data...)
+			}
+		}
+		var candidates []string
+		if sim, ok := protocols.LookupSimulator(def.Protocol); ok {
+			sim.Advertise(def, ident, &adv)
+			if adv.Name != "" {
+				candidates = append(candidates, adv.Name)
+			}
+		}
+		candidates = append(candidates, def.Identifiers...)
 		for _, n := range s.BLE.Names {
 			if p, ok := strings.CutSuffix(n, "*"); ok {
 				candidates = append(candidates, p+"SIM")
@@ -170,26 +186,43 @@ func (m *Manager) advertisement(def *config.Definition, ident string) (comm.Adve
 				candidates = append(candidates, n)
 			}
 		}
-	}
-	for _, name := range candidates {
-		adv := comm.Advertisement{Bus: comm.BusBLE, Name: name}
-		if ms := m.db.Match(adv); len(ms) > 0 && ms[0].Protocol == def.Protocol {
-			return adv, nil
+		var gatt []string
+		for svc := range s.BLE.Services {
+			gatt = append(gatt, svc)
+		}
+		// A name routes when the protocol is among the matches: the device
+		// only has its protocol's services, so other protocols fail to
+		// connect and the manager moves on to this one.
+		for _, name := range candidates {
+			adv.Name = name
+			for _, mt := range m.db.Match(adv) {
+				if mt.Protocol == def.Protocol {
+					return adv, gatt, nil
+				}
+			}
 		}
 	}
+	// Other buses have nothing to refuse a wrong protocol with: the match
+	// must be unambiguous.
 	for _, s := range specs {
+		var adv comm.Advertisement
 		switch {
 		case s.Serial != nil:
-			return comm.Advertisement{Bus: comm.BusSerial, Name: def.Name, Port: s.Serial.Port}, nil
+			adv = comm.Advertisement{Bus: comm.BusSerial, Name: def.Name, Port: s.Serial.Port}
 		case s.Websocket != nil:
-			return comm.Advertisement{Bus: comm.BusWebsocket, Name: s.Websocket.Name}, nil
+			adv = comm.Advertisement{Bus: comm.BusWebsocket, Name: s.Websocket.Name}
 		case s.HID != nil && len(s.HID.Pairs) > 0:
-			return comm.Advertisement{Bus: comm.BusHID, Name: def.Name, VendorID: s.HID.Pairs[0].VendorID, ProductID: s.HID.Pairs[0].ProductID}, nil
+			adv = comm.Advertisement{Bus: comm.BusHID, Name: def.Name, VendorID: s.HID.Pairs[0].VendorID, ProductID: s.HID.Pairs[0].ProductID}
 		case s.USB != nil && len(s.USB.Pairs) > 0:
-			return comm.Advertisement{Bus: comm.BusUSB, Name: def.Name, VendorID: s.USB.Pairs[0].VendorID, ProductID: s.USB.Pairs[0].ProductID}, nil
+			adv = comm.Advertisement{Bus: comm.BusUSB, Name: def.Name, VendorID: s.USB.Pairs[0].VendorID, ProductID: s.USB.Pairs[0].ProductID}
+		default:
+			continue
+		}
+		if ms := m.db.Match(adv); len(ms) == 1 && routes(adv) {
+			return adv, nil, nil
 		}
 	}
-	return comm.Advertisement{}, fmt.Errorf("simulated: cannot advertise %q: no name routes to protocol %s", def.Name, def.Protocol)
+	return comm.Advertisement{}, nil, fmt.Errorf("simulated: cannot advertise %q: no name routes to protocol %s", def.Name, def.Protocol)
 }
 
 // StartScanning reports every device that is not connected; unless the
