@@ -226,6 +226,15 @@ func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) 
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("device %d: wait for write: %w", d.index, ctx.Err())
+	case <-d.taskDone:
+		// The device went away; the batch may have been answered on the
+		// way out, or never taken.
+		select {
+		case err := <-b.done:
+			return err
+		default:
+			return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+		}
 	}
 }
 

@@ -24,6 +24,7 @@ const (
 	InputReading
 )
 
+// String names the kind.
 func (k EventKind) String() string {
 	switch k {
 	case DeviceAdded:

@@ -3,6 +3,7 @@ package device_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -386,4 +387,114 @@ func TestDenyList(t *testing.T) {
 	if n := len(m.Devices()); n != 0 {
 		t.Fatalf("%d devices connected", n)
 	}
+}
+
+func TestInputSubscription(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("KGoal Boost")
+	if f := d.Info().DeviceFeatures[0]; f.Input[protocol.InputPressure].Command[0] != protocol.InputCommandSubscribe {
+		t.Fatalf("feature 0 = %+v", f)
+	}
+	for i := 0; i < 2; i++ { // the second subscribe is a no-op
+		if _, err := d.Input(ctx, 0, protocol.InputPressure, protocol.InputCommandSubscribe); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !sd.Notify(comm.EndpointRxPressure, []byte{0, 0, 0, 0x01, 0x02, 0x03, 0x04}) {
+		t.Fatal("pressure endpoint not subscribed on the device")
+	}
+	e := r.event(device.InputReading)
+	want := protocol.InputReading{DeviceIndex: d.Index(), FeatureIndex: 0, Reading: protocol.InputValue{Type: protocol.InputPressure, Value: 0x0102}}
+	if e.Reading != want || e.Index != d.Index() {
+		t.Fatalf("reading %+v, want %+v", e.Reading, want)
+	}
+	// Stopping the device's inputs ends the subscription on the hardware.
+	if err := r.m.StopAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var subs, unsubs int
+	for _, rec := range sd.Records() {
+		switch rec.Kind {
+		case simulated.RecordSubscribe:
+			subs++
+		case simulated.RecordUnsubscribe:
+			unsubs++
+		}
+	}
+	if subs != 1 || unsubs != 1 {
+		t.Fatalf("%d subscribes, %d unsubscribes; want 1 and 1", subs, unsubs)
+	}
+	if sd.Notify(comm.EndpointRxPressure, []byte{0, 0, 0, 9, 9, 9, 9}) {
+		t.Fatal("still subscribed after StopAll")
+	}
+}
+
+// Devices that need keepalives get a stop packet when they connect, and
+// the last packet repeated while idle.
+func TestKeepalive(t *testing.T) {
+	r := newRig(t)
+	sd, _ := r.add("MysteryVibe Crescendo")
+	ctx := ctxT(t)
+	for {
+		ch := sd.Changed()
+		n := 0
+		for _, w := range sd.Writes() {
+			if w.Endpoint == comm.EndpointTxVibrate && allZero(w.Data) {
+				n++
+			}
+		}
+		if n >= 3 {
+			break
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("keepalive not repeated; writes %v", sd.Writes())
+		}
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+func ExampleManager() {
+	db, err := config.Default()
+	if err != nil {
+		panic(err)
+	}
+	sim := simulated.New(db)
+	if _, err := sim.Add("Lovense Nora"); err != nil {
+		panic(err)
+	}
+	m := device.NewManager(db, []comm.Manager{sim})
+	defer m.Close()
+
+	ctx := context.Background()
+	if err := m.StartScanning(ctx); err != nil {
+		panic(err)
+	}
+	for e := range m.Events() {
+		if e.Kind != device.DeviceAdded {
+			continue
+		}
+		d := e.Device
+		// Rotate counter-clockwise at half speed: values are steps inside
+		// the advertised range, here [-20, 20].
+		fmt.Println(d.Info().DeviceFeatures[1].Output[protocol.OutputRotate].Value)
+		fmt.Println(d.Output(ctx, 1, protocol.OutputCommand{Type: protocol.OutputRotate, Value: -10}))
+		err := d.Output(ctx, 1, protocol.OutputCommand{Type: protocol.OutputRotate, Value: 30})
+		fmt.Println(errors.Is(err, device.ErrOutOfRange))
+		break
+	}
+	// Output:
+	// [-20 20]
+	// <nil>
+	// true
 }

@@ -171,7 +171,8 @@ type Hardware interface {
 	// order. It has one reader (the device layer) and is closed when the
 	// device disconnects.
 	Notifications() <-chan Notification
-	// Disconnect closes the connection. It is idempotent.
+	// Disconnect closes the connection and then the Notifications channel
+	// (the device layer waits for that). It is idempotent.
 	Disconnect() error
 }
 

@@ -28,6 +28,7 @@ type Error struct {
 	Msg string
 }
 
+// Error formats the error as "device config <file>: <path>: <msg>".
 func (e *Error) Error() string {
 	return fmt.Sprintf("device config %s: %s: %s", e.File, e.Path, e.Msg)
 }

@@ -13,6 +13,7 @@ type Version struct {
 	Major, Minor uint32
 }
 
+// String returns "major.minor".
 func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // Specifier is one way a protocol's devices are recognised, on one bus.

@@ -126,6 +126,7 @@ type HWCommand struct {
 	Line         int
 }
 
+// String renders the command as the runner reports it.
 func (c HWCommand) String() string {
 	if c.Kind != HWWrite {
 		return fmt.Sprintf("%s %s", c.Kind, c.Endpoint)

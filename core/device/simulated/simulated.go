@@ -328,6 +328,7 @@ const (
 	RecordRead
 )
 
+// String names the kind ("write", "subscribe"...).
 func (k RecordKind) String() string {
 	switch k {
 	case RecordWrite:
