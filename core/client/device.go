@@ -361,6 +361,9 @@ func (d *Device) Output(ctx context.Context, feature uint32, t protocol.OutputTy
 
 // outputAll sets every feature's output of type t to v.
 func (d *Device) outputAll(ctx context.Context, t protocol.OutputType, v Value, dur time.Duration) error {
+	if err := d.check(); err != nil {
+		return err
+	}
 	features := d.outputFeatures(t)
 	if len(features) == 0 {
 		return fmt.Errorf("client: device %s: %w: no %s output", d, ErrUnsupported, t)
@@ -416,6 +419,9 @@ func (d *Device) PositionWithDurationFeature(ctx context.Context, feature uint32
 // Rotate sets every rotator to speed in the given direction. Speed must not
 // be negative; turning counter-clockwise needs a rotator with a signed range.
 func (d *Device) Rotate(ctx context.Context, speed Value, clockwise bool) error {
+	if err := d.check(); err != nil {
+		return err
+	}
 	features := d.outputFeatures(protocol.OutputRotate)
 	if len(features) == 0 {
 		return fmt.Errorf("client: device %s: %w: no Rotate output", d, ErrUnsupported)
@@ -535,6 +541,9 @@ func (d *Device) inputMessage(feature uint32, t protocol.InputType, cmd protocol
 
 // readFirst reads the first input of type t that accepts Read.
 func (d *Device) readFirst(ctx context.Context, t protocol.InputType) (int32, error) {
+	if err := d.check(); err != nil {
+		return 0, err
+	}
 	f, err := d.inputFeature(t, protocol.InputCommandRead)
 	if err != nil {
 		return 0, err

@@ -67,17 +67,28 @@ func (h *harness) connect() *harness {
 	return h
 }
 
-// lastSession returns the most recent session the client opened.
+// lastSession returns the newest session the client opened, dropping older
+// ones not taken yet.
 func (h *harness) lastSession() *fakeserver.Session {
 	h.t.Helper()
-	var s *fakeserver.Session
-	for range h.srv.Connections() {
-		var err error
-		if s, err = h.srv.NextSession(h.ctx); err != nil {
-			h.t.Fatal(err)
-		}
+	s, err := h.srv.NextSession(h.ctx)
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	return s
+	for {
+		select {
+		case <-h.ctx.Done():
+			h.t.Fatal(h.ctx.Err())
+		default:
+		}
+		ctx, cancel := context.WithCancel(h.ctx)
+		cancel()
+		newer, err := h.srv.NextSession(ctx)
+		if err != nil {
+			return s
+		}
+		s = newer
+	}
 }
 
 // start makes a harness and connects.

@@ -95,8 +95,14 @@ func (srv *Server) Pipe() *connector.PipeEnd {
 	return a
 }
 
-// NextSession waits for the next session opened by a client.
+// NextSession waits for the next session opened by a client. A session
+// already opened is returned even when ctx is done.
 func (srv *Server) NextSession(ctx context.Context) (*Session, error) {
+	select {
+	case s := <-srv.sessions:
+		return s, nil
+	default:
+	}
 	select {
 	case s := <-srv.sessions:
 		return s, nil
