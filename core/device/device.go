@@ -355,18 +355,21 @@ func (d *Device) exec(c protocols.Command) error {
 	ctx, cancel := context.WithTimeout(d.life, d.ioTimeout)
 	defer cancel()
 	var err error
+	what := "write "
 	switch c.Kind {
 	case protocols.CmdWrite:
 		err = d.link.Write(ctx, c.Endpoint, c.Data, c.WithResponse)
 	case protocols.CmdSubscribe:
+		what = "subscribe "
 		err = d.link.Subscribe(ctx, c.Endpoint)
 	case protocols.CmdUnsubscribe:
+		what = "unsubscribe "
 		err = d.link.Unsubscribe(ctx, c.Endpoint)
 	default:
 		err = fmt.Errorf("unknown command kind %d", c.Kind)
 	}
 	if err != nil {
-		return d.ioError("write "+string(c.Endpoint), ctx, err)
+		return d.ioError(what+string(c.Endpoint), ctx, err)
 	}
 	return nil
 }

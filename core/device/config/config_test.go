@@ -281,3 +281,46 @@ func firstOr(s []string) string {
 	}
 	return s[0]
 }
+
+func BenchmarkLoad(b *testing.B) {
+	user, err := os.ReadFile(filepath.Join("..", "testdata", "device-tests", "config", "lovense_ridge_user_config.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("builtin", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := config.Default(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("builtin+user", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := config.Load(nil, &config.Source{Name: "u", Data: user}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parse-full-base", func(b *testing.B) {
+		base := config.BuiltinJSON()
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := config.Load(&config.Source{Name: "base", Data: base}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkMatch(b *testing.B) {
+	db := mustDefault(b)
+	adv := comm.Advertisement{Bus: comm.BusBLE, Name: "LVS-Z36"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if len(db.Match(adv)) == 0 {
+			b.Fatal("no match")
+		}
+	}
+}
