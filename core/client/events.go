@@ -138,12 +138,14 @@ func (s *Subscription) pump() {
 
 // queue is a bounded FIFO of events. On overflow the tail becomes a marker
 // counting the dropped events, so a reader learns where it lost them. It
-// holds at most limit events plus one marker, in a ring.
+// holds at most limit events; markers come on top, at most one after each
+// event and one at the front, so a ring of 2*limit+1 slots always fits.
 type queue struct {
 	mu     sync.Mutex
-	ring   []item // limit+1 slots, allocated on first use
+	ring   []item // allocated on first use
 	head   int
-	n      int
+	n      int // items in the ring, markers included
+	events int // events in the ring
 	limit  int
 	ready  chan struct{} // signalled after every push
 	missed int           // total dropped, for tests and logs
@@ -157,17 +159,18 @@ type item struct {
 func (q *queue) push(ev Event) {
 	q.mu.Lock()
 	if q.ring == nil {
-		q.ring = make([]item, q.limit+1)
+		q.ring = make([]item, 2*q.limit+1)
 	}
-	tail := (q.head + q.n - 1) % len(q.ring)
+	tail := &q.ring[(q.head+q.n+len(q.ring)-1)%len(q.ring)]
 	switch {
-	case q.n < q.limit:
+	case q.events < q.limit:
 		q.ring[(q.head+q.n)%len(q.ring)] = item{ev: ev}
 		q.n++
-	case q.ring[tail].missed > 0:
+		q.events++
+	case q.n > 0 && tail.missed > 0:
 		q.missed++
-		q.ring[tail].missed++
-	default: // full of events: the spare slot takes the marker
+		tail.missed++
+	default:
 		q.missed++
 		q.ring[(q.head+q.n)%len(q.ring)] = item{missed: 1}
 		q.n++
@@ -206,6 +209,9 @@ func (q *queue) consume(sent item) {
 	if h := &q.ring[q.head]; sent.missed > 0 && h.missed > sent.missed {
 		h.missed -= sent.missed
 		return
+	}
+	if q.ring[q.head].missed == 0 {
+		q.events--
 	}
 	q.ring[q.head] = item{}
 	q.head = (q.head + 1) % len(q.ring)

@@ -1,0 +1,138 @@
+package client
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bphost/bphost/core/client/internal/fakeserver"
+	"github.com/bphost/bphost/core/protocol"
+)
+
+// manualTicker is a ticker the test drives.
+type manualTicker struct {
+	c       chan time.Time
+	stopped chan struct{}
+	once    sync.Once
+}
+
+func (m *manualTicker) C() <-chan time.Time { return m.c }
+func (m *manualTicker) Stop()               { m.once.Do(func() { close(m.stopped) }) }
+
+// tickers records the ping intervals the client asked for and hands out
+// manual tickers.
+type tickers struct {
+	mu        sync.Mutex
+	intervals []time.Duration
+	made      chan *manualTicker
+}
+
+func installTickers(c *Client) *tickers {
+	ts := &tickers{made: make(chan *manualTicker, 4)}
+	c.newTicker = func(d time.Duration) ticker {
+		m := &manualTicker{c: make(chan time.Time), stopped: make(chan struct{})}
+		ts.mu.Lock()
+		ts.intervals = append(ts.intervals, d)
+		ts.mu.Unlock()
+		ts.made <- m
+		return m
+	}
+	return ts
+}
+
+func (ts *tickers) count() int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return len(ts.intervals)
+}
+
+func TestPingSchedule(t *testing.T) {
+	h := newHarness(t, fakeserver.Config{MaxPingTime: 300})
+	ts := installTickers(h.c)
+	h.connect()
+	var tk *manualTicker
+	select {
+	case tk = <-ts.made:
+	case <-h.ctx.Done():
+		t.Fatal("no ping ticker")
+	}
+	deepEqual(t, "ping intervals", ts.intervals, []time.Duration{150 * time.Millisecond})
+	for range 3 {
+		tk.c <- time.Now()
+		h.expect(`[{"Ping":{"Id":*}}]`)
+	}
+
+	// A refused ping is reported, then the client disconnects.
+	h.sess.SetHandler(func(s *fakeserver.Session, m protocol.Message) ([]protocol.Message, bool) {
+		if _, ok := m.(*protocol.Ping); ok {
+			return []protocol.Message{protocol.NewError(m.MessageID(), protocol.ErrorPing, "PingedOut")}, true
+		}
+		return nil, false
+	})
+	tk.c <- time.Now()
+	h.expect(`[{"Ping":{"Id":*}}]`)
+	pf := skipUntil[PingFailed](t, h.ctx, h.events)
+	if code, ok := protocol.CodeOf(pf.Err); !ok || code != protocol.ErrorPing {
+		t.Errorf("PingFailed.Err = %v", pf.Err)
+	}
+	ev := expectSessionEnd(t, h, nil, ErrPingFailed)
+	if code, _ := protocol.CodeOf(ev.Err); code != protocol.ErrorPing {
+		t.Errorf("Disconnected.Err = %v, want the ping's Error inside", ev.Err)
+	}
+	select {
+	case <-tk.stopped:
+	case <-h.ctx.Done():
+		t.Error("ticker not stopped")
+	}
+}
+
+func TestPingUnanswered(t *testing.T) {
+	h := newHarness(t, fakeserver.Config{MaxPingTime: 60})
+	ts := installTickers(h.c)
+	h.connect()
+	tk := <-ts.made
+	withhold[*protocol.Ping](h.sess)
+	tk.c <- time.Now()
+	pf := skipUntil[PingFailed](t, h.ctx, h.events)
+	if !errors.Is(pf.Err, ErrTimeout) {
+		t.Errorf("PingFailed.Err = %v, want ErrTimeout", pf.Err)
+	}
+	expectSessionEnd(t, h, nil, ErrTimeout)
+}
+
+func TestNoPing(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  fakeserver.Config
+		opts []Option
+	}{
+		{"MaxPingTime 0", fakeserver.Config{MaxPingTime: 0}, nil},
+		{"disabled", fakeserver.Config{MaxPingTime: 100}, []Option{WithPing(false)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.cfg, tt.opts...)
+			ts := installTickers(h.c)
+			h.connect()
+			if err := h.c.StopScanning(h.ctx); err != nil {
+				t.Fatal(err)
+			}
+			h.expect(`[{"StopScanning":{"Id":*}}]`)
+			h.expectNothingSent()
+			if n := ts.count(); n != 0 {
+				t.Errorf("%d ping tickers started", n)
+			}
+		})
+	}
+}
+
+// With the real ticker, pings keep coming while connected.
+func TestPingRealTicker(t *testing.T) {
+	h := start(t, fakeserver.Config{MaxPingTime: 20})
+	for range 3 {
+		h.expect(`[{"Ping":{"Id":*}}]`)
+	}
+	if !h.c.Connected() {
+		t.Error("disconnected while pinging")
+	}
+}
