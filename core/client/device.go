@@ -203,17 +203,12 @@ func (d *Device) Run(ctx context.Context, cmds ...Command) error {
 	if err := d.check(); err != nil {
 		return err
 	}
-	type outputKey struct {
-		feature uint32
-		typ     protocol.OutputType
-	}
-	seen := make(map[outputKey]bool, len(cmds)) // one setting per output
-	for _, c := range cmds {
-		k := outputKey{c.Feature, c.Type}
-		if seen[k] {
-			return fmt.Errorf("client: device %s: feature %d %s given twice", d, c.Feature, c.Type)
+	for i, c := range cmds { // one setting per output; lists are short
+		for _, o := range cmds[:i] {
+			if o.Feature == c.Feature && o.Type == c.Type {
+				return fmt.Errorf("client: device %s: feature %d %s given twice", d, c.Feature, c.Type)
+			}
 		}
-		seen[k] = true
 	}
 	var msgs []protocol.Message
 	var err error
