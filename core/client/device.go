@@ -492,7 +492,8 @@ func (d *Device) ReadInput(ctx context.Context, feature uint32, t protocol.Input
 			return []int32{r.Reading.Value}, nil
 		}
 	case *protocol.SensorReading:
-		if r.DeviceIndex == d.index {
+		if st, _ := inputSensor(t); r.DeviceIndex == d.index && r.SensorType == st &&
+			int(r.SensorIndex) == d.routes[d.feature(feature)].sensorRead {
 			return r.Data, nil
 		}
 	}

@@ -291,6 +291,17 @@ func TestUnexpectedReplyType(t *testing.T) {
 	if _, err := h.device(0).Battery(h.ctx); !errors.Is(err, ErrUnexpectedReply) {
 		t.Errorf("Battery answered for another feature = %v, want ErrUnexpectedReply", err)
 	}
+
+	h3 := start(t, fakeserver.Config{Version: protocol.Version3, DevicesV3: devicesV3()})
+	h3.sess.SetHandler(func(s *fakeserver.Session, m protocol.Message) ([]protocol.Message, bool) {
+		if msg, ok := m.(*protocol.SensorReadCmd); ok { // the RSSI sensor's reading instead
+			return []protocol.Message{&protocol.SensorReading{ID: m.MessageID(), DeviceIndex: msg.DeviceIndex, SensorIndex: 1, SensorType: protocol.SensorRSSI, Data: []int32{-1}}}, true
+		}
+		return nil, false
+	})
+	if _, err := h3.device(3).Battery(h3.ctx); !errors.Is(err, ErrUnexpectedReply) {
+		t.Errorf("Battery answered with an RSSI reading = %v, want ErrUnexpectedReply", err)
+	}
 }
 
 func nanValue() float64 {

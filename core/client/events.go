@@ -34,7 +34,8 @@ type ServerError struct{ Err *protocol.Error }
 type ProtocolError struct{ Err error }
 
 // InputReading is a reading of a subscribed input. Values holds one value
-// for spec v4 servers and the reading's Data array for spec v3.
+// for spec v4 servers and the reading's Data array for spec v3; every
+// receiver of the event shares it, so it must not be modified.
 type InputReading struct {
 	Device  *Device
 	Feature uint32

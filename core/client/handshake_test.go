@@ -171,6 +171,34 @@ func TestHandshakeFailures(t *testing.T) {
 			}
 		}
 	})
+	t.Run("refusal with Id 0", func(t *testing.T) {
+		// The spec's Error for a request whose Id could not be read: taken
+		// as the refusal, without waiting for the (here endless) timeout.
+		c := New("bphost test", WithHandshakeTimeout(time.Hour))
+		a, b := connector.Pipe(0)
+		defer b.Close()
+		ctx := testCtx(t)
+		go func() {
+			for _, reply := range []string{
+				`[{"Error":{"Id":0,"ErrorMessage":"could not read the message","ErrorCode":3}}]`,
+				`[{"ServerInfo":{"Id":2,"MessageVersion":3,"MaxPingTime":0,"ServerName":"spec server"}}]`,
+				`[{"DeviceList":{"Id":3,"Devices":[]}}]`,
+			} {
+				if _, err := b.Recv(ctx); err != nil {
+					return
+				}
+				_ = b.Send(ctx, []byte(reply))
+			}
+		}()
+		if err := c.Connect(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Disconnect(ctx)
+		info, _ := c.ServerInfo()
+		if code, ok := protocol.CodeOf(info.Refused[0].Err); info.Version != protocol.Version3 || !ok || code != protocol.ErrorMsg {
+			t.Errorf("ServerInfo %+v", info)
+		}
+	})
 	t.Run("server speaks only v2", func(t *testing.T) {
 		c := New("bphost test", WithVersion(protocol.Version3))
 		a, b := connector.Pipe(0)

@@ -54,6 +54,7 @@ func TestMalformedFrames(t *testing.T) {
 		`[{"Ok":{"Id":0}}]`, // an Ok for nothing
 		`[{"InputReading":{"Id":0,"DeviceIndex":42,"FeatureIndex":0,"Reading":{"Battery":{"Value":1}}}}]`,
 		`[{"InputReading":{"Id":0,"DeviceIndex":0,"FeatureIndex":42,"Reading":{"Battery":{"Value":1}}}}]`,
+		`[{"InputReading":{"Id":0,"DeviceIndex":0,"FeatureIndex":0,"Reading":{"Battery":{"Value":1}}}}]`, // feature 0 has no battery
 		`[{"DeviceList":{"Id":0,"Devices":{"3":{"DeviceIndex":4,"DeviceName":"x","DeviceMessageTimingGap":0,"DeviceFeatures":{}}}}}]`,
 	} {
 		if err := h.sess.SendRaw(frame); err != nil {

@@ -467,6 +467,9 @@ func (s *session) onServerInfo(m protocol.Message) {
 func (s *session) handleEvent(m protocol.Message) {
 	switch msg := m.(type) {
 	case *protocol.Error:
+		if s.refuseHandshake(msg) {
+			return
+		}
 		s.log.Warn("server error", "code", msg.ErrorCode, "message", msg.ErrorMessage)
 		s.c.events.publish(ServerError{Err: msg})
 		if msg.ErrorCode == protocol.ErrorPing {
@@ -480,7 +483,12 @@ func (s *session) handleEvent(m protocol.Message) {
 		s.removeDevice(msg.DeviceIndex)
 	case *protocol.InputReading:
 		s.reading(msg.DeviceIndex, func(d *Device) (uint32, protocol.InputType, bool) {
-			return msg.FeatureIndex, msg.Reading.Type, d.feature(msg.FeatureIndex) >= 0
+			i := d.feature(msg.FeatureIndex)
+			if i < 0 {
+				return 0, "", false
+			}
+			_, ok := d.features[i].Input(msg.Reading.Type)
+			return msg.FeatureIndex, msg.Reading.Type, ok
 		}, []int32{msg.Reading.Value})
 	case *protocol.SensorReading:
 		s.reading(msg.DeviceIndex, func(d *Device) (uint32, protocol.InputType, bool) {
@@ -489,6 +497,22 @@ func (s *session) handleEvent(m protocol.Message) {
 	default:
 		s.protocolError(fmt.Errorf("%w: unexpected event %s", ErrUnexpectedReply, m.MessageName()))
 	}
+}
+
+// refuseHandshake takes an Error with Id 0 as the answer to a pending
+// handshake: the spec has servers use Id 0 when they cannot read the
+// request's Id, and a server that does not know the requested version may
+// not read the rest either. This spares the wait for the handshake timeout.
+func (s *session) refuseHandshake(e *protocol.Error) bool {
+	s.mu.Lock()
+	id := s.handshakeID
+	_, pending := s.pending[id]
+	early := !s.established && id != 0 && pending
+	s.mu.Unlock()
+	if early {
+		s.deliver(id, result{msg: e}, false)
+	}
+	return early
 }
 
 // reading publishes a subscribed input reading and feeds the device's

@@ -104,6 +104,9 @@ func (v Value) toScalar(steps uint32, signed bool) (scalar float64, negative boo
 		lo = -limit
 	}
 	if v.isSteps {
+		if steps == 0 {
+			return 0, false, fmt.Errorf("%w: the server gave no step count; use a Fraction", ErrOutOfRange)
+		}
 		n := float64(v.n)
 		if n < lo || n > limit {
 			return 0, false, fmt.Errorf("%w: %d steps, range is [%g, %g]", ErrOutOfRange, v.n, lo, limit)

@@ -79,6 +79,8 @@ func TestValueToScalar(t *testing.T) {
 		{Steps(21), 20, false, 0, false, true},
 		{Steps(-21), 20, true, 0, false, true},
 		{Fraction(math.NaN()), 20, true, 0, false, true},
+		{Fraction(0.5), 0, false, 0.5, false, false}, // no StepCount given
+		{Steps(0), 0, false, 0, false, true},
 	}
 	for _, tt := range tests {
 		got, neg, err := tt.v.toScalar(tt.steps, tt.signed)
