@@ -398,26 +398,33 @@ func (s *session) handleMessage(m protocol.Message) {
 // are dropped; replies to nothing are reported.
 func (s *session) deliver(id uint32, r result, report bool) {
 	s.mu.Lock()
-	c, ok := s.pending[id]
-	if ok {
-		delete(s.pending, id)
-	}
-	_, late := s.abandoned[id]
-	if late {
-		delete(s.abandoned, id)
-		if i := indexOf(s.abandonedFIFO, id); i >= 0 {
-			s.abandonedFIFO = append(s.abandonedFIFO[:i], s.abandonedFIFO[i+1:]...)
-		}
-	}
+	delivered, late := s.deliverLocked(id, r)
 	s.mu.Unlock()
 	switch {
-	case ok:
-		c.ch <- r
+	case delivered:
 	case late:
 		s.log.Debug("dropping late reply", "id", id)
 	case report && r.msg != nil:
 		s.protocolError(fmt.Errorf("%w: %s with Id %d answers no request", ErrUnexpectedReply, r.msg.MessageName(), id))
 	}
+}
+
+// deliverLocked hands r to the request with id, or drops it as a late reply.
+// The send happens under s.mu, so once abandon returns, a reply has either
+// been handed over already or never will be.
+func (s *session) deliverLocked(id uint32, r result) (delivered, late bool) {
+	if c, ok := s.pending[id]; ok {
+		delete(s.pending, id)
+		c.ch <- r // buffered, and only ever one reply per call
+		return true, false
+	}
+	if _, late = s.abandoned[id]; late {
+		delete(s.abandoned, id)
+		if i := indexOf(s.abandonedFIFO, id); i >= 0 {
+			s.abandonedFIFO = append(s.abandonedFIFO[:i], s.abandonedFIFO[i+1:]...)
+		}
+	}
+	return false, late
 }
 
 func indexOf(ids []uint32, id uint32) int {
@@ -434,34 +441,37 @@ func indexOf(ids []uint32, id uint32) int {
 // Connected event precedes every device event of the session.
 func (s *session) onServerInfo(m protocol.Message) {
 	id := m.MessageID()
-	s.mu.Lock()
-	_, pending := s.pending[id]
-	isHandshake := pending && id == s.handshakeID
-	requested := s.requested
-	s.mu.Unlock()
-	if !isHandshake {
-		s.deliver(id, result{msg: m}, true)
-		return
-	}
 	var info ServerInfo
-	var err error
 	switch msg := m.(type) {
 	case *protocol.ServerInfo:
 		info = ServerInfo{Name: msg.ServerName, Version: protocol.Version(msg.ProtocolVersionMajor), MinorVersion: msg.ProtocolVersionMinor, MaxPingTime: time.Duration(msg.MaxPingTime) * time.Millisecond}
 	case *protocol.ServerInfoV2:
 		info = ServerInfo{Name: msg.ServerName, Version: protocol.Version(msg.MessageVersion), MaxPingTime: time.Duration(msg.MaxPingTime) * time.Millisecond}
 	}
-	if info.Version != requested {
-		err = fmt.Errorf("%w: asked for spec %s, server answered %s", ErrUnexpectedReply, requested, info.Version)
-	} else {
-		s.mu.Lock()
+	// Checking, establishing and handing over happen under one lock, so a
+	// handshake that times out at this moment is either answered or not
+	// established.
+	s.mu.Lock()
+	_, pending := s.pending[id]
+	if !pending || id != s.handshakeID {
+		s.mu.Unlock()
+		s.deliver(id, result{msg: m}, true)
+		return
+	}
+	accepted := info.Version == s.requested
+	r := result{msg: m}
+	if accepted {
 		s.established = true
 		info.Refused, info.Reconnected = s.info.Refused, s.info.Reconnected
 		s.info = info
-		s.mu.Unlock()
+	} else {
+		r.err = fmt.Errorf("%w: asked for spec %s, server answered %s", ErrUnexpectedReply, s.requested, info.Version)
+	}
+	s.deliverLocked(id, r)
+	s.mu.Unlock()
+	if accepted {
 		s.c.established(s, info)
 	}
-	s.deliver(id, result{msg: m, err: err}, true)
 }
 
 func (s *session) handleEvent(m protocol.Message) {
@@ -505,14 +515,13 @@ func (s *session) handleEvent(m protocol.Message) {
 // not read the rest either. This spares the wait for the handshake timeout.
 func (s *session) refuseHandshake(e *protocol.Error) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	id := s.handshakeID
-	_, pending := s.pending[id]
-	early := !s.established && id != 0 && pending
-	s.mu.Unlock()
-	if early {
-		s.deliver(id, result{msg: e}, false)
+	if _, pending := s.pending[id]; s.established || id == 0 || !pending {
+		return false
 	}
-	return early
+	s.deliverLocked(id, result{msg: e})
+	return true
 }
 
 // reading publishes a subscribed input reading and feeds the device's
