@@ -32,7 +32,6 @@ type session struct {
 	ctx     context.Context // done when the session ends
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the session ends
-	exited  chan struct{} // closed when the read loop has cleaned up
 	version atomic.Uint32 // protocol.Version of the decoder
 
 	endOnce sync.Once
@@ -73,7 +72,6 @@ func newSession(c *Client, conn connector.Connector) *session {
 		ctx:       ctx,
 		cancel:    cancel,
 		done:      make(chan struct{}),
-		exited:    make(chan struct{}),
 		pending:   map[uint32]*call{},
 		abandoned: map[uint32]struct{}{},
 		devices:   map[uint32]*Device{},
@@ -296,7 +294,6 @@ func (s *session) abandon(id uint32) {
 // readLoop reads frames until the connection ends, then cleans up.
 func (s *session) readLoop() {
 	defer s.wg.Done()
-	defer close(s.exited)
 	for {
 		frame, err := s.conn.Recv(s.ctx)
 		if err != nil {
