@@ -1,6 +1,7 @@
 # bphost build, test and tooling. `make test` is the one test command; CI
 # (.ci/run) calls it on a fresh machine.
 
+SHELL    := /bin/bash
 GO        ?= go
 BIN       := bin
 PLUGINS   := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))

@@ -291,8 +291,15 @@ func (w *walker) decodeStruct(obj map[string]any, v reflect.Value, path string) 
 			return &fieldErr{path: join(path, si.fields[i].name), err: ErrWrongType, detail: "field given twice (under an alias)"}
 		}
 		seen |= 1 << i
-		if fe := w.decode(val, v.FieldByIndex(si.fields[i].index), join(path, key)); fe != nil {
+		fv := v.FieldByIndex(si.fields[i].index)
+		if fe := w.decode(val, fv, join(path, key)); fe != nil {
 			return fe
+		}
+		// An optional empty list or object is written back as absent
+		// (omitempty), so it decodes as absent too: one value, one encoding.
+		// Lists with a minimum length stay empty so validation rejects them.
+		if f := &si.fields[i]; !f.required && f.minItems == 0 && (fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map) && fv.Len() == 0 {
+			fv.SetZero()
 		}
 	}
 	if len(unknown) > 0 {
