@@ -1,0 +1,394 @@
+package pluginapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+)
+
+// DefaultStartTimeout bounds a plugin's start and handshake when the
+// caller's context has no earlier deadline.
+const DefaultStartTimeout = 30 * time.Second
+
+// HostConfig says how a host starts plugins.
+type HostConfig struct {
+	// Logger receives the host's messages about plugins and the plugins'
+	// own log lines, under each plugin's executable name. nil discards them.
+	Logger hclog.Logger
+	// Checksums, when not nil, is in force: only plugins it lists, with the
+	// sha256 it lists, are started.
+	Checksums *Checksums
+	// StartTimeout bounds start and handshake; 0 means DefaultStartTimeout.
+	StartTimeout time.Duration
+}
+
+func (c HostConfig) logger() hclog.Logger {
+	if c.Logger == nil {
+		return hclog.NewNullLogger()
+	}
+	return c.Logger
+}
+
+// Plugin is a connector plugin the host runs: a process started from an
+// executable (Launch) or a Transport served in this process (NewInProcess).
+// Its connectors share the process. When the process dies, open sessions
+// end with ErrPluginExited and the next Connect starts it again.
+type Plugin struct {
+	name  string // the executable's file name, or the transport's name
+	path  string // "" in process
+	cfg   HostConfig
+	start func(ctx context.Context) (*instance, error)
+
+	mu     sync.Mutex
+	cur    *instance
+	desc   Description
+	closed bool
+}
+
+// instance is one running process (or in-process server) of a Plugin.
+type instance struct {
+	client pb.ConnectorServiceClient
+	pid    int
+	exited <-chan struct{} // closed when it is gone
+	status func() string   // how it ended; valid once exited is closed
+	stop   func()          // ends it and waits
+}
+
+// live is every Plugin not closed yet, for Cleanup.
+var (
+	liveMu sync.Mutex
+	live   = map[*Plugin]struct{}{}
+)
+
+// Launch starts the plugin executable at path, after checking it with
+// Verify, completes the handshake (go-plugin, gRPC, AutoMTLS, magic cookie,
+// contract version) and asks for its Description. ctx bounds all of that;
+// cancelling it kills a plugin still starting. Errors wrap ErrInsecure,
+// ErrNotListed, ErrChecksumMismatch or ErrHandshake where those apply and
+// quote what the plugin wrote on stderr.
+//
+// The process runs until Close, Cleanup, or the host's exit: a plugin whose
+// host is gone, even killed, exits by itself.
+func Launch(ctx context.Context, path string, cfg HostConfig) (*Plugin, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", path, err)
+	}
+	p := &Plugin{name: filepath.Base(abs), path: abs, cfg: cfg}
+	p.start = p.startProcess
+	return p.launch(ctx)
+}
+
+// NewInProcess serves t in this process through the same gRPC contract a
+// plugin process speaks (over an in-memory connection): the host side, the
+// SDK side and the transport run as they would across processes, without a
+// binary. Tests and hosts that embed a transport use it.
+func NewInProcess(t Transport, cfg HostConfig) (*Plugin, error) {
+	desc := t.Describe()
+	if err := desc.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Plugin{name: desc.Name, cfg: cfg}
+	p.start = func(context.Context) (*instance, error) {
+		return startInProcess(t, desc, cfg.logger().Named(desc.Name))
+	}
+	return p.launch(context.Background())
+}
+
+func (p *Plugin) launch(ctx context.Context) (*Plugin, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := p.startLocked(ctx); err != nil {
+		return nil, err
+	}
+	liveMu.Lock()
+	live[p] = struct{}{}
+	liveMu.Unlock()
+	return p, nil
+}
+
+// startLocked starts an instance and reads its description; p.mu is held.
+func (p *Plugin) startLocked(ctx context.Context) (*instance, error) {
+	inst, err := p.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := inst.client.Describe(ctx, &pb.DescribeRequest{})
+	if err != nil {
+		inst.stop()
+		return nil, fmt.Errorf("plugin %s: describe: %w", p.name, err)
+	}
+	desc := describeFromProto(resp)
+	if desc.ContractVersion != ContractVersion {
+		inst.stop()
+		return nil, fmt.Errorf("plugin %s: %w: it speaks contract v%d, this host v%d",
+			p.name, ErrHandshake, desc.ContractVersion, ContractVersion)
+	}
+	if err := desc.Validate(); err != nil {
+		inst.stop()
+		return nil, fmt.Errorf("plugin %s: %w", p.name, err)
+	}
+	if p.path != "" && p.name != ExecutableName(desc.Name) {
+		p.cfg.logger().Warn("plugin executable is named after another transport",
+			"path", p.path, "transport", desc.Name)
+	}
+	p.cur, p.desc = inst, desc
+	return inst, nil
+}
+
+// instance returns the running instance, starting it again if it died.
+func (p *Plugin) instance(ctx context.Context) (*instance, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, fmt.Errorf("plugin %s: %w (closed by the host)", p.name, ErrPluginExited)
+	}
+	if p.cur != nil {
+		select {
+		case <-p.cur.exited:
+			p.cfg.logger().Info("plugin is gone; starting it again", "plugin", p.name, "was", p.cur.status())
+			p.cur.stop()
+			p.cur = nil
+		default:
+			return p.cur, nil
+		}
+	}
+	return p.startLocked(ctx)
+}
+
+// Name is the transport's name from its Description.
+func (p *Plugin) Name() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.desc.Name
+}
+
+// Path is the plugin's executable ("" in process).
+func (p *Plugin) Path() string { return p.path }
+
+// Description is what the plugin said about itself when it last started.
+func (p *Plugin) Description() Description {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.desc
+}
+
+// Pid is the process id of the running plugin process; 0 in process or
+// when none runs.
+func (p *Plugin) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil {
+		return 0
+	}
+	return p.cur.pid
+}
+
+// Connector returns a connector.Connector whose sessions this plugin opens
+// with opts (checked by the plugin against its Description on Connect).
+func (p *Plugin) Connector(opts map[string]string) *Connector {
+	cp := make(map[string]string, len(opts))
+	for k, v := range opts {
+		cp[k] = v
+	}
+	return &Connector{p: p, opts: cp}
+}
+
+// Close ends the plugin: open sessions end, the process is asked to exit and
+// killed if it has not within two seconds. Close waits for it. It is
+// idempotent; the plugin does not start again.
+func (p *Plugin) Close() error {
+	p.mu.Lock()
+	inst := p.cur
+	p.closed, p.cur = true, nil
+	p.mu.Unlock()
+	liveMu.Lock()
+	delete(live, p)
+	liveMu.Unlock()
+	if inst != nil {
+		inst.stop()
+	}
+	return nil
+}
+
+// isClosed reports whether Close was called.
+func (p *Plugin) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// Cleanup closes every plugin this process launched and has not closed.
+// Hosts defer it in main; SignalContext's second signal calls it too.
+func Cleanup() {
+	liveMu.Lock()
+	ps := make([]*Plugin, 0, len(live))
+	for p := range live {
+		ps = append(ps, p)
+	}
+	liveMu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Go(func() { p.Close() })
+	}
+	wg.Wait()
+}
+
+// grpcDialOptions size the host's gRPC connection for frames up to MaxFrame.
+func grpcDialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxFrame+1024), grpc.MaxCallSendMsgSize(MaxFrame+1024)),
+		grpc.WithInitialWindowSize(1 << 20),
+		grpc.WithInitialConnWindowSize(1 << 20),
+	}
+}
+
+// startProcess starts the executable and completes the handshake.
+func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
+	if err := Verify(p.path, p.cfg.Checksums); err != nil {
+		return nil, err
+	}
+	log := p.cfg.logger()
+	timeout := p.cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = DefaultStartTimeout
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = max(time.Until(dl), time.Millisecond)
+	}
+	var (
+		runMu sync.Mutex
+		run   *procRunner
+	)
+	stderr := &tailBuffer{max: 2048}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: pluginSets(nil),
+		RunnerFunc: func(l hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
+			r, err := newProcRunner(l, p.path, cmd.Env)
+			runMu.Lock()
+			run = r
+			runMu.Unlock()
+			return r, err
+		},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     timeout,
+		Logger:           log,
+		Stderr:           stderr,
+		SyncStdout:       &lineLogger{log: log.Named(p.name), stream: "stdout"},
+		SyncStderr:       &lineLogger{log: log.Named(p.name), stream: "stderr"},
+		GRPCDialOptions:  grpcDialOptions(),
+	})
+	// Cancelling ctx kills a plugin that is still starting.
+	stopKill := context.AfterFunc(ctx, func() {
+		runMu.Lock()
+		defer runMu.Unlock()
+		if run != nil {
+			run.Kill(context.Background())
+		}
+	})
+	_, err := client.Start()
+	stopKill()
+	if err != nil {
+		client.Kill()
+		return nil, p.startError(ctx, err, run, stderr)
+	}
+	rpc, err := client.Client()
+	if err == nil {
+		var raw any
+		raw, err = rpc.Dispense(pluginKey)
+		if cc, ok := raw.(pb.ConnectorServiceClient); err == nil && ok {
+			log.Debug("plugin started", "plugin", p.name, "pid", run.pid)
+			return &instance{client: cc, pid: run.pid, exited: run.exited, status: run.exitStatus, stop: client.Kill}, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("dispensed %T", raw)
+		}
+	}
+	client.Kill()
+	return nil, fmt.Errorf("plugin %s: connecting: %w", p.path, err)
+}
+
+// startError explains why a plugin did not start.
+func (p *Plugin) startError(ctx context.Context, err error, run *procRunner, stderr *tailBuffer) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("plugin %s: start: %w", p.path, ctx.Err())
+	}
+	said := ""
+	if s := stderr.String(); s != "" {
+		said = fmt.Sprintf("; it said: %q", s)
+	}
+	if run != nil && run.pid != 0 {
+		select {
+		case <-run.exited:
+			return fmt.Errorf("plugin %s: %w: the process exited before completing the handshake (%s): "+
+				"it is not a bphost connector plugin, or was built for another contract or handshake cookie%s",
+				p.path, ErrHandshake, run.exitStatus(), said)
+		default:
+		}
+	}
+	if run == nil || run.pid == 0 {
+		return fmt.Errorf("plugin %s: cannot start it: %w", p.path, err)
+	}
+	return fmt.Errorf("plugin %s: %w: %v%s", p.path, ErrHandshake, err, said)
+}
+
+// startInProcess serves t over an in-memory gRPC connection.
+func startInProcess(t Transport, desc Description, log hclog.Logger) (*instance, error) {
+	lis := bufconn.Listen(1 << 20)
+	gs := grpc.NewServer(grpcServerOptions()...)
+	srv := newServer(t, desc, log)
+	pb.RegisterConnectorServiceServer(gs, srv)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		gs.Serve(lis)
+	}()
+	conn, err := grpc.NewClient("passthrough:///bphost-in-process",
+		append(grpcDialOptions(),
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	if err != nil {
+		gs.Stop()
+		<-served
+		return nil, fmt.Errorf("in-process plugin %s: %w", desc.Name, err)
+	}
+	exited := make(chan struct{})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			conn.Close()
+			gs.Stop()
+			srv.stop()
+			<-served
+			close(exited)
+		})
+		<-exited
+	}
+	return &instance{
+		client: pb.NewConnectorServiceClient(conn),
+		exited: exited,
+		status: func() string { return "stopped" },
+		stop:   stop,
+	}, nil
+}
+
+// ExecutableName is the file name of the plugin executable for a transport
+// name on this OS: bphost-connector-<name>, with .exe on Windows.
+func ExecutableName(name string) string { return executablePrefix + name + exeSuffix }
+
+// executablePrefix starts every plugin executable's name.
+const executablePrefix = "bphost-connector-"

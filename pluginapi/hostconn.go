@@ -1,0 +1,328 @@
+package pluginapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/bphost/bphost/core/connector"
+	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+)
+
+// Connector is a connector.Connector whose sessions a plugin opens: Connect
+// calls the plugin's Open with the connector's options, then frames move
+// over one gRPC stream per session. It may be connected again after Close;
+// when the plugin process died in between, Connect starts it again.
+//
+// Errors keep their meaning across the boundary: Connect's error wraps
+// connector.ErrServerAbsent or connector.ErrRefused when the transport said
+// so, ErrInvalidOptions for bad options; a session that ends reports
+// connector.ErrDisconnected with its cause (connector.ErrPeerClosed when the
+// server closed it, ErrPluginExited with the exit status when the plugin
+// process died, a *RemoteError for other transport failures).
+type Connector struct {
+	p    *Plugin
+	opts map[string]string
+
+	mu   sync.Mutex
+	sess *hostSession
+}
+
+var _ connector.Connector = (*Connector)(nil)
+
+// Timing of the host side.
+const (
+	// sendQueue is how many frames Send hands to the stream writer ahead.
+	sendQueue = 64
+	// recvQueue is how many received frames wait for Recv.
+	recvQueue = 64
+	// closeWait bounds how long Close waits for the plugin to finish the
+	// session in order before it cancels the stream.
+	closeWait = 2 * time.Second
+	// exitWait is how long a broken stream waits for the process to be
+	// reaped, to report its exit as the cause.
+	exitWait = 500 * time.Millisecond
+)
+
+// hostSession is one open session: a writer goroutine sends queued frames,
+// a reader goroutine receives them; both stop when the session ends.
+type hostSession struct {
+	plugin string
+	inst   *instance
+	id     uint64
+	stream pb.ConnectorService_FramesClient
+	cancel context.CancelFunc
+	max    int
+
+	out     chan []byte   // frames for the writer
+	frames  chan []byte   // frames for Recv
+	closing chan struct{} // closed by Close: drain, half-close, wait
+	done    chan struct{} // closed when the session has ended
+	cause   error         // why; set before done is closed
+
+	endOnce   sync.Once
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+// Connect opens a session through the plugin.
+func (c *Connector) Connect(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.sess; s != nil {
+		select {
+		case <-s.done:
+		default:
+			return connector.ErrAlreadyConnected
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	inst, err := c.p.instance(ctx)
+	if err != nil {
+		return err
+	}
+	name := c.p.Name()
+	resp, err := inst.client.Open(ctx, &pb.OpenRequest{Options: c.opts})
+	if err != nil {
+		return c.callError(ctx, inst, "open", err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	stream, err := inst.client.Frames(sctx)
+	if err == nil {
+		err = stream.Send(&pb.FramesRequest{SessionId: resp.GetSessionId()})
+	}
+	if err != nil {
+		cancel()
+		closeCtx, cancelClose := context.WithTimeout(context.Background(), time.Second)
+		_, _ = inst.client.Close(closeCtx, &pb.CloseRequest{SessionId: resp.GetSessionId()})
+		cancelClose()
+		return c.callError(ctx, inst, "attach", err)
+	}
+	s := &hostSession{
+		plugin:  name,
+		inst:    inst,
+		id:      resp.GetSessionId(),
+		stream:  stream,
+		cancel:  cancel,
+		max:     c.p.Description().maxFrame(),
+		out:     make(chan []byte, sendQueue),
+		frames:  make(chan []byte, recvQueue),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	s.wg.Add(2)
+	go s.write()
+	go s.read(c.p)
+	c.sess = s
+	return nil
+}
+
+// callError explains a failed call to the plugin.
+func (c *Connector) callError(ctx context.Context, inst *instance, what string, err error) error {
+	name := c.p.Name()
+	if re, ok := fromStatus(name, err); ok {
+		return re
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("plugin %s: %s: %w", name, what, ctx.Err())
+	}
+	if exit := exitCause(c.p, inst); exit != nil {
+		return fmt.Errorf("plugin %s: %s: %w", name, what, exit)
+	}
+	return fmt.Errorf("plugin %s: %s: %w", name, what, err)
+}
+
+// exitCause reports the plugin's exit when its process has died or dies
+// within exitWait, else nil.
+func exitCause(p *Plugin, inst *instance) error {
+	select {
+	case <-inst.exited:
+	case <-time.After(exitWait):
+		return nil
+	}
+	if p.isClosed() {
+		return fmt.Errorf("plugin %s was closed by the host: %w", p.name, connector.ErrClosed)
+	}
+	if p.path == "" {
+		return fmt.Errorf("%w: in-process plugin %s stopped", ErrPluginExited, p.name)
+	}
+	return fmt.Errorf("%w: %s (pid %d): %s", ErrPluginExited, p.path, inst.pid, inst.status())
+}
+
+func (c *Connector) current() (*hostSession, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == nil {
+		return nil, connector.ErrNotConnected
+	}
+	return c.sess, nil
+}
+
+// Send queues one frame (a copy) for the plugin. It blocks while the queue is
+// full, which is how a slow transport slows the sender down.
+func (c *Connector) Send(ctx context.Context, frame []byte) error {
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	if err := s.ended(); err != nil {
+		return err
+	}
+	if len(frame) > s.max {
+		return fmt.Errorf("plugin %s: %w: %d bytes, limit %d", s.plugin, connector.ErrFrameTooLarge, len(frame), s.max)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f := bytes.Clone(frame)
+	if f == nil {
+		f = []byte{}
+	}
+	select {
+	case s.out <- f:
+		return nil
+	case <-s.done:
+		return connector.Disconnected(s.cause)
+	case <-s.closing:
+		return connector.Disconnected(connector.ErrClosed)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ended returns the disconnect once the session is over or closing.
+func (s *hostSession) ended() error {
+	select {
+	case <-s.done:
+		return connector.Disconnected(s.cause)
+	case <-s.closing:
+		return connector.Disconnected(connector.ErrClosed)
+	default:
+		return nil
+	}
+}
+
+// Recv returns the next frame from the plugin. Frames received before the
+// session ended are returned first.
+func (c *Connector) Recv(ctx context.Context) ([]byte, error) {
+	s, err := c.current()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case f := <-s.frames:
+		return f, nil
+	case <-s.done:
+		select {
+		case f := <-s.frames:
+			return f, nil
+		default:
+			return nil, connector.Disconnected(s.cause)
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close ends the session: frames already sent reach the transport before it
+// closes. It waits (at most a few seconds) for the plugin to finish, and for
+// the session's goroutines. It is idempotent.
+func (c *Connector) Close() error {
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() { close(s.closing) })
+	timer := time.NewTimer(closeWait)
+	defer timer.Stop()
+	select {
+	case <-s.done:
+	case <-timer.C:
+		// The plugin did not end the stream: cancel it and say so.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, _ = s.inst.client.Close(ctx, &pb.CloseRequest{SessionId: s.id})
+		cancel()
+	}
+	s.end(connector.ErrClosed)
+	s.wg.Wait()
+	return nil
+}
+
+// end records the cause once and stops both goroutines.
+func (s *hostSession) end(cause error) {
+	s.endOnce.Do(func() {
+		s.cause = cause
+		close(s.done)
+		s.cancel()
+	})
+}
+
+func (s *hostSession) write() {
+	defer s.wg.Done()
+	for {
+		select {
+		case f := <-s.out:
+			if s.stream.Send(&pb.FramesRequest{Frame: f}) != nil {
+				return // the stream is over; read reports why
+			}
+		case <-s.closing:
+			for {
+				select {
+				case f := <-s.out:
+					if s.stream.Send(&pb.FramesRequest{Frame: f}) != nil {
+						return
+					}
+				default:
+					_ = s.stream.CloseSend()
+					return
+				}
+			}
+		case <-s.done:
+			return
+		}
+	}
+}
+
+func (s *hostSession) read(p *Plugin) {
+	defer s.wg.Done()
+	for {
+		m, err := s.stream.Recv()
+		if err != nil {
+			s.end(s.causeOf(p, err))
+			return
+		}
+		select {
+		case s.frames <- m.GetFrame():
+		case <-s.closing: // nobody wants it any more
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// causeOf turns the error that ended the stream into the disconnect's cause.
+func (s *hostSession) causeOf(p *Plugin, err error) error {
+	select {
+	case <-s.closing:
+		return connector.ErrClosed
+	default:
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("plugin %s ended the session: %w", s.plugin, connector.ErrPeerClosed)
+	}
+	if re, ok := fromStatus(s.plugin, err); ok {
+		return re
+	}
+	if exit := exitCause(p, s.inst); exit != nil {
+		return exit
+	}
+	return fmt.Errorf("plugin %s: frame stream broken: %w", s.plugin, err)
+}

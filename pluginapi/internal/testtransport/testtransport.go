@@ -1,0 +1,94 @@
+// Package testtransport is the transport pluginapi's own tests run, in
+// process and as the plugin binary in ./linetcp: frames over TCP, one per
+// line (core/connector/stream), or, with mode=echo, a session that sends
+// every frame straight back (for benchmarks of the plugin path itself).
+package testtransport
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/bphost/bphost/core/connector"
+	"github.com/bphost/bphost/core/connector/stream"
+	"github.com/bphost/bphost/pluginapi"
+)
+
+// Name is the transport's name.
+const Name = "linetcp"
+
+// New returns the transport.
+func New() pluginapi.Transport { return transport{} }
+
+type transport struct{}
+
+func (transport) Describe() pluginapi.Description {
+	return pluginapi.Description{
+		Name:    Name,
+		Version: "0.0.1-test",
+		Summary: "line-framed TCP, for pluginapi's tests",
+		Options: []pluginapi.Option{
+			{Name: "address", Help: "host:port of the server (mode tcp)"},
+			{Name: "mode", Default: "tcp", Help: "tcp, or echo: frames come straight back"},
+			{Name: "noise", Type: pluginapi.Bool, Default: "false", Help: "print to stdout while opening"},
+		},
+	}
+}
+
+func (transport) Open(ctx context.Context, o pluginapi.Options) (pluginapi.Session, error) {
+	o.Logger().Info("opening session", "mode", o.String("mode"), "address", o.String("address"))
+	if o.Bool("noise") {
+		fmt.Println("noise on stdout while opening") // must not disturb anything
+	}
+	switch o.String("mode") {
+	case "echo":
+		return newEcho(), nil
+	case "tcp":
+		if o.String("address") == "" {
+			return nil, fmt.Errorf("%w: mode tcp needs option address", pluginapi.ErrInvalidOptions)
+		}
+		addr := o.String("address")
+		c := stream.New(stream.DialNet("tcp", addr, "tcp://"+addr, 0))
+		if err := c.Connect(ctx); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	return nil, fmt.Errorf("%w: unknown mode %q", pluginapi.ErrInvalidOptions, o.String("mode"))
+}
+
+// echo is a session whose server answers every frame with the same frame.
+type echo struct {
+	frames chan []byte
+	done   chan struct{}
+	once   sync.Once
+}
+
+func newEcho() *echo { return &echo{frames: make(chan []byte, 256), done: make(chan struct{})} }
+
+func (e *echo) Send(ctx context.Context, f []byte) error {
+	select {
+	case e.frames <- append([]byte(nil), f...):
+		return nil
+	case <-e.done:
+		return connector.Disconnected(connector.ErrClosed)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *echo) Recv(ctx context.Context) ([]byte, error) {
+	select {
+	case f := <-e.frames:
+		return f, nil
+	case <-e.done:
+		return nil, connector.Disconnected(connector.ErrClosed)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (e *echo) Close() error {
+	e.once.Do(func() { close(e.done) })
+	return nil
+}

@@ -1,0 +1,92 @@
+package plugintest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/bphost/bphost/pluginapi"
+)
+
+// StartFunc starts the plugin under test; the plugin is closed when the
+// test ends.
+type StartFunc func(t testing.TB) *pluginapi.Plugin
+
+// InProcess runs tr through the plugin contract inside the test process
+// (pluginapi.NewInProcess): no binary, same gRPC path.
+func InProcess(tr pluginapi.Transport) StartFunc {
+	return func(t testing.TB) *pluginapi.Plugin {
+		t.Helper()
+		p, err := pluginapi.NewInProcess(tr, pluginapi.HostConfig{Logger: testLogger(t)})
+		if err != nil {
+			t.Fatalf("in-process plugin: %v", err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+}
+
+// Binary launches the plugin executable at path (see Build) with cfg; a nil
+// cfg.Logger logs to the test.
+func Binary(path string, cfg pluginapi.HostConfig) StartFunc {
+	return func(t testing.TB) *pluginapi.Plugin {
+		t.Helper()
+		if cfg.Logger == nil {
+			cfg.Logger = testLogger(t)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		p, err := pluginapi.Launch(ctx, path, cfg)
+		if err != nil {
+			t.Fatalf("launch %s: %v", path, err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+}
+
+// Build compiles the main package pkg (an import path, or a directory such
+// as ".") into a temporary directory as the executable of plugin name
+// (bphost-connector-<name>) and returns its path. Tests that need it more
+// than once build it once, e.g. with BuildDir from TestMain.
+func Build(t testing.TB, pkg, name string) string {
+	t.Helper()
+	path, err := BuildDir(t.TempDir(), pkg, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// BuildDir is Build into dir.
+func BuildDir(dir, pkg, name string) (string, error) {
+	out := filepath.Join(dir, pluginapi.ExecutableName(name))
+	cmd := exec.Command(goTool(), "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out, nil
+}
+
+// goTool is the go command of the toolchain running the test.
+func goTool() string {
+	exe := "go"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	if p := filepath.Join(runtime.GOROOT(), "bin", exe); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -1,0 +1,130 @@
+package pluginapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// Handshake is the go-plugin handshake of bphost connector plugins. The host
+// sets the cookie in the plugin's environment; a plugin started without it
+// (by hand, or by another program's plugin loader) refuses to run.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ContractVersion,
+	MagicCookieKey:   "BPHOST_CONNECTOR_PLUGIN",
+	MagicCookieValue: "9a1e6f0c-bphost-connector-4d2b87e3",
+}
+
+// pluginKey names the one plugin every connector plugin process dispenses.
+const pluginKey = "connector"
+
+// envWatchStdin, set by the host, tells the plugin that its stdin is a pipe
+// the host holds open: EOF there means the host is gone and the plugin exits.
+const envWatchStdin = "BPHOST_PLUGIN_WATCH_STDIN"
+
+// grpcPlugin binds the contract to go-plugin on both sides.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	srv *server // plugin side only
+}
+
+func (g *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterConnectorServiceServer(s, g.srv)
+	return nil
+}
+
+func (g *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return pb.NewConnectorServiceClient(c), nil
+}
+
+// pluginSets is what each side offers for each contract version it speaks.
+func pluginSets(srv *server) map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{ContractVersion: {pluginKey: &grpcPlugin{srv: srv}}}
+}
+
+// grpcServerOptions size the gRPC server for frames up to MaxFrame.
+func grpcServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxFrame + 1024),
+		grpc.MaxSendMsgSize(MaxFrame + 1024),
+		grpc.InitialWindowSize(1 << 20),
+		grpc.InitialConnWindowSize(1 << 20),
+	}
+}
+
+// Serve runs t as a connector plugin: it is all a plugin's main does.
+//
+//	func main() { pluginapi.Serve(myTransport{}) }
+//
+// It answers the host's handshake, serves the contract over gRPC (sessions,
+// the frame streams and their flow control, closing), forwards the plugin's
+// log (Options.Logger) to the host under the plugin's name, and returns when
+// the host ends the plugin or goes away; then every open session is closed.
+// Whatever the plugin prints on stdout never reaches the handshake. Run by
+// hand, without the host, it says so and exits with status 1; a Description
+// that fails Validate exits with status 1 too.
+func Serve(t Transport) {
+	desc := t.Describe()
+	if err := desc.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "bphost connector plugin: %v\n", err)
+		os.Exit(1)
+	}
+	if got := os.Getenv(Handshake.MagicCookieKey); got != Handshake.MagicCookieValue {
+		fmt.Fprintln(os.Stderr, cookieMessage(desc.Name, got))
+		os.Exit(1)
+	}
+	log := hclog.New(&hclog.LoggerOptions{
+		Name:       desc.Name,
+		Level:      hclog.Trace,
+		Output:     os.Stderr,
+		JSONFormat: true,
+	})
+	srv := newServer(t, desc, log)
+	done := make(chan struct{})
+	defer close(done)
+	if os.Getenv(envWatchStdin) == "1" {
+		go exitWhenHostGone(os.Stdin, log, srv, done)
+	}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: pluginSets(srv),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, grpcServerOptions()...)...)
+		},
+		Logger: log,
+	})
+	srv.stop()
+}
+
+// cookieMessage explains a missing or wrong handshake cookie.
+func cookieMessage(name, got string) string {
+	if got == "" {
+		return fmt.Sprintf("bphost-connector-%s is a bphost connector plugin: bphost starts it "+
+			"(for example `bphost plugins`, `bphost --connector %s devices`); it does nothing run by hand.", name, name)
+	}
+	return fmt.Sprintf("bphost-connector-%s: handshake cookie mismatch: %s is %q, this plugin "+
+		"expects %q (bphost connector contract v%d); the host that started it speaks another "+
+		"contract: rebuild the plugin or the host against the same pluginapi.",
+		name, Handshake.MagicCookieKey, got, Handshake.MagicCookieValue, ContractVersion)
+}
+
+// exitWhenHostGone reads r, the pipe the host holds open, until EOF: the host
+// has exited (even by SIGKILL), so the plugin closes its sessions and exits.
+// It returns without exiting when done is closed first.
+func exitWhenHostGone(r io.Reader, log hclog.Logger, srv *server, done <-chan struct{}) {
+	_, _ = io.Copy(io.Discard, r)
+	select {
+	case <-done:
+		return
+	default:
+	}
+	log.Info("host is gone; exiting")
+	srv.stop()
+	os.Exit(0)
+}

@@ -1,0 +1,242 @@
+package pluginapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/bphost/bphost/core/connector"
+	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// server is the plugin side of the contract: it serves a Transport's
+// sessions over gRPC.
+type server struct {
+	pb.UnimplementedConnectorServiceServer
+
+	tr   Transport
+	desc Description
+	log  hclog.Logger
+
+	mu       sync.Mutex
+	next     uint64
+	sessions map[uint64]*pluginSession
+	stopped  bool
+	pumps    sync.WaitGroup // goroutines carrying host frames to sessions
+}
+
+// pluginSession is one open Transport session.
+type pluginSession struct {
+	id   uint64
+	sess Session
+
+	mu       sync.Mutex
+	attached bool
+	byHost   bool  // the host asked for the end
+	failure  error // why the session was ended here, if it was
+	closed   bool
+}
+
+func newServer(tr Transport, desc Description, log hclog.Logger) *server {
+	return &server{tr: tr, desc: desc, log: log, sessions: map[uint64]*pluginSession{}}
+}
+
+// end closes the transport session once. byHost says the host asked for
+// it; failure, when not nil, is why this side gave up on it.
+func (p *pluginSession) end(byHost bool, failure error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed, p.byHost, p.failure = true, byHost, failure
+	p.mu.Unlock()
+	p.sess.Close()
+}
+
+func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeResponse, error) {
+	return describeToProto(s.desc), nil
+}
+
+func (s *server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
+	opts, err := s.desc.Resolve(req.GetOptions())
+	if err != nil {
+		return nil, toStatus(err, codes.InvalidArgument)
+	}
+	opts.log = s.log
+	sess, err := s.tr.Open(ctx, opts)
+	if err != nil {
+		s.log.Debug("open failed", "error", err)
+		return nil, toStatus(err, codes.Unknown)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		sess.Close()
+		return nil, status.Error(codes.Unavailable, "plugin is shutting down")
+	}
+	s.next++
+	s.sessions[s.next] = &pluginSession{id: s.next, sess: sess}
+	s.log.Debug("session opened", "session", s.next)
+	return &pb.OpenResponse{SessionId: s.next}, nil
+}
+
+func (s *server) Close(_ context.Context, req *pb.CloseRequest) (*pb.CloseResponse, error) {
+	if p := s.remove(req.GetSessionId()); p != nil {
+		p.end(true, nil)
+	}
+	return &pb.CloseResponse{}, nil
+}
+
+func (s *server) lookup(id uint64) *pluginSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
+}
+
+func (s *server) remove(id uint64) *pluginSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.sessions[id]
+	delete(s.sessions, id)
+	return p
+}
+
+func (s *server) Frames(stream pb.ConnectorService_FramesServer) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	p := s.lookup(first.GetSessionId())
+	if p == nil {
+		return status.Errorf(codes.NotFound, "no session %d", first.GetSessionId())
+	}
+	p.mu.Lock()
+	already := p.attached
+	p.attached = true
+	p.mu.Unlock()
+	if already {
+		return status.Errorf(codes.FailedPrecondition, "session %d already has a stream", p.id)
+	}
+	defer func() {
+		s.remove(p.id)
+		p.end(true, nil) // no-op when it already ended
+	}()
+
+	ctx := stream.Context()
+	s.pumps.Add(1)
+	go s.hostToTransport(ctx, stream, p)
+
+	for {
+		frame, err := p.sess.Recv(ctx)
+		if err != nil {
+			return s.streamEnd(ctx, p, err)
+		}
+		if err := stream.Send(&pb.FramesResponse{Frame: frame}); err != nil {
+			p.end(true, nil)
+			return err
+		}
+	}
+}
+
+// hostToTransport delivers the host's frames to the session in order until
+// the host half-closes the stream (the session is then closed, after the
+// last frame) or the stream ends. It never outlives the stream by more than
+// one Send to the transport.
+func (s *server) hostToTransport(ctx context.Context, stream pb.ConnectorService_FramesServer, p *pluginSession) {
+	defer s.pumps.Done()
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.log.Debug("frame stream ended", "session", p.id, "error", err)
+			}
+			p.end(true, nil)
+			return
+		}
+		if len(m.GetFrame()) > s.desc.maxFrame() {
+			p.end(false, fmt.Errorf("%w: %d bytes, limit %d", connector.ErrFrameTooLarge, len(m.GetFrame()), s.desc.maxFrame()))
+			return
+		}
+		if err := p.sess.Send(ctx, m.GetFrame()); err != nil {
+			p.end(false, err)
+			return
+		}
+	}
+}
+
+// streamEnd is the status a Frames stream ends with once the session's Recv
+// failed with err.
+func (s *server) streamEnd(ctx context.Context, p *pluginSession, err error) error {
+	if ctx.Err() != nil { // the host went away or cancelled
+		p.end(true, nil)
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	p.mu.Lock()
+	byHost, failure := p.byHost, p.failure
+	p.mu.Unlock()
+	switch {
+	case failure != nil:
+		err = failure
+	case byHost:
+		return nil
+	}
+	p.end(false, err)
+	s.log.Debug("session ended", "session", p.id, "cause", err)
+	return toStatus(err, codes.Aborted)
+}
+
+// stop closes every session and waits for the frame pumps. No session opens
+// after it.
+func (s *server) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	sessions := s.sessions
+	s.sessions = map[uint64]*pluginSession{}
+	s.mu.Unlock()
+	for _, p := range sessions {
+		p.end(true, nil)
+	}
+	s.pumps.Wait()
+}
+
+func describeToProto(d Description) *pb.DescribeResponse {
+	r := &pb.DescribeResponse{
+		Name:            d.Name,
+		Version:         d.Version,
+		Summary:         d.Summary,
+		ContractVersion: ContractVersion,
+		MaxFrame:        uint64(d.maxFrame()),
+	}
+	for _, o := range d.Options {
+		t := o.Type
+		if t == 0 {
+			t = String
+		}
+		r.Options = append(r.Options, &pb.OptionSpec{
+			Name: o.Name, Type: pb.OptionType(t), Default: o.Default, Required: o.Required, Help: o.Help,
+		})
+	}
+	return r
+}
+
+func describeFromProto(r *pb.DescribeResponse) Description {
+	d := Description{
+		Name:            r.GetName(),
+		Version:         r.GetVersion(),
+		Summary:         r.GetSummary(),
+		MaxFrame:        int(min(r.GetMaxFrame(), MaxFrame)),
+		ContractVersion: int(r.GetContractVersion()),
+	}
+	for _, o := range r.GetOptions() {
+		d.Options = append(d.Options, Option{
+			Name: o.GetName(), Type: OptionType(o.GetType()), Default: o.GetDefault(), Required: o.GetRequired(), Help: o.GetHelp(),
+		})
+	}
+	return d
+}
