@@ -129,15 +129,31 @@ func (d *Device) Output(ctx context.Context, feature uint32, cmd protocol.Output
 // sent when one is invalid) and reach the device in one flush, coalesced,
 // as a v3 ScalarCmd with several subcommands expects.
 func (d *Device) Outputs(ctx context.Context, cmds []FeatureOutput) error {
+	wait, err := d.QueueOutputs(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	return wait(ctx)
+}
+
+// QueueOutputs checks and queues outputs like Outputs but returns once they
+// are queued, before they are written. Commands queued by successive calls
+// reach the device in call order, so a caller that must keep commands in
+// order (a server session) need not wait for each write; commands still
+// waiting for the message gap are coalesced with newer ones. wait blocks
+// until the commands were written (or replaced by newer ones that were) or
+// failed. Call it once: after a failed write it also forgets the values, so
+// that sending them again is not skipped as a repeat.
+func (d *Device) QueueOutputs(ctx context.Context, cmds []FeatureOutput) (wait func(context.Context) error, err error) {
 	outs := make([]protocols.Output, 0, len(cmds))
 	for _, c := range cmds {
 		o, err := d.checkOutput(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		outs = append(outs, o)
 	}
-	return d.send(ctx, outs, false)
+	return d.queue(ctx, outs, false)
 }
 
 func (d *Device) checkOutput(c FeatureOutput) (protocols.Output, error) {
@@ -167,8 +183,22 @@ func (d *Device) checkOutput(c FeatureOutput) (protocols.Output, error) {
 // send encodes outs (skipping those equal to the last value of their
 // feature unless force) and waits for the write.
 func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) error {
+	wait, err := d.queue(ctx, outs, force)
+	if err != nil {
+		return err
+	}
+	return wait(ctx)
+}
+
+// written is the wait of commands that needed no write.
+func written(context.Context) error { return nil }
+
+// queue encodes outs (skipping those equal to the last value of their
+// feature unless force) and hands them to the device goroutine; the
+// returned wait reports the write.
+func (d *Device) queue(ctx context.Context, outs []protocols.Output, force bool) (func(context.Context) error, error) {
 	if d.link.disconnected() {
-		return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+		return nil, fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
 	}
 	d.mu.Lock()
 	var groups [][]protocols.Command
@@ -185,9 +215,9 @@ func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) 
 			delete(d.last, o.Feature)
 			d.mu.Unlock()
 			if errors.Is(err, protocols.ErrUnsupported) {
-				return fmt.Errorf("device %d: %w: %v", d.index, ErrUnsupported, err)
+				return nil, fmt.Errorf("device %d: %w: %v", d.index, ErrUnsupported, err)
 			}
-			return fmt.Errorf("device %d: encode %s for feature %d: %w", d.index, o.Type, o.Feature, err)
+			return nil, fmt.Errorf("device %d: encode %s for feature %d: %w", d.index, o.Type, o.Feature, err)
 		}
 		d.last[o.Feature] = o
 		touched = append(touched, o.Feature)
@@ -197,7 +227,7 @@ func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) 
 	}
 	if len(groups) == 0 {
 		d.mu.Unlock()
-		return nil
+		return written, nil
 	}
 	b := &batch{groups: groups, done: make(chan error, 1)}
 	forget := func() {
@@ -210,32 +240,34 @@ func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) 
 	case <-ctx.Done():
 		forget()
 		d.mu.Unlock()
-		return fmt.Errorf("device %d: queue command: %w", d.index, ctx.Err())
+		return nil, fmt.Errorf("device %d: queue command: %w", d.index, ctx.Err())
 	case <-d.quit:
 		d.mu.Unlock()
-		return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+		return nil, fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
 	}
 	d.mu.Unlock()
-	select {
-	case err := <-b.done:
-		if err != nil {
-			d.mu.Lock()
-			forget()
-			d.mu.Unlock()
-		}
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("device %d: wait for write: %w", d.index, ctx.Err())
-	case <-d.taskDone:
-		// The device went away; the batch may have been answered on the
-		// way out, or never taken.
+	return func(ctx context.Context) error {
 		select {
 		case err := <-b.done:
+			if err != nil {
+				d.mu.Lock()
+				forget()
+				d.mu.Unlock()
+			}
 			return err
-		default:
-			return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+		case <-ctx.Done():
+			return fmt.Errorf("device %d: wait for write: %w", d.index, ctx.Err())
+		case <-d.taskDone:
+			// The device went away; the batch may have been answered on the
+			// way out, or never taken.
+			select {
+			case err := <-b.done:
+				return err
+			default:
+				return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+			}
 		}
-	}
+	}, nil
 }
 
 // run is the device goroutine: it writes queued commands, at most one flush

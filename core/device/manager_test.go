@@ -259,6 +259,51 @@ func TestLatestValueWins(t *testing.T) {
 	}
 }
 
+// QueueOutputs returns once the commands are queued, so successive calls
+// keep their order without waiting for each write, and those queued behind
+// a write still coalesce.
+func TestQueueOutputsKeepsOrder(t *testing.T) {
+	r := newRig(t, device.WithIOTimeout(300*time.Millisecond))
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Hush")
+	sd.HangWrites(true)
+	var waits []func(context.Context) error
+	queue := func(v int32) {
+		t.Helper()
+		w, err := d.QueueOutputs(ctx, []device.FeatureOutput{{Feature: 0, Command: vib(v)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	queue(1)
+	for {
+		ch := sd.Changed()
+		if sd.Blocked() == 1 {
+			break
+		}
+		<-ch
+	}
+	for v := int32(2); v <= 5; v++ {
+		queue(v)
+	}
+	sd.HangWrites(false)
+	if err := waits[0](ctx); !errors.Is(err, device.ErrTimeout) {
+		t.Fatalf("hung command: %v, want timeout", err)
+	}
+	for i, w := range waits[1:] {
+		if err := w(ctx); err != nil {
+			t.Fatalf("command %d: %v", i+2, err)
+		}
+	}
+	if got := writes(sd); strings.Join(got, " ") != "DeviceType; Vibrate:5;" {
+		t.Fatalf("writes = %q, want the latest value only", got)
+	}
+	if _, err := d.QueueOutputs(ctx, []device.FeatureOutput{{Feature: 0, Command: vib(21)}}); !errors.Is(err, device.ErrOutOfRange) {
+		t.Fatalf("out of range: %v", err)
+	}
+}
+
 func TestDisconnectAndReconnectKeepsIndex(t *testing.T) {
 	r := newRig(t)
 	ctx := ctxT(t)

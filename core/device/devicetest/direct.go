@@ -3,7 +3,6 @@ package devicetest
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"sync"
 
@@ -66,16 +65,7 @@ func (c *direct) device(index uint32) (*device.Device, error) {
 // ToSteps converts a client fraction (0-1) to steps of a range's maximum,
 // rounding up as the reference clients do, so any non-zero request moves
 // the device.
-func ToSteps(v float64, max int32) (int32, error) {
-	if math.IsNaN(v) || v < 0 || v > 1 {
-		return 0, fmt.Errorf("value %v is outside [0, 1]", v)
-	}
-	x := v * float64(max)
-	if x > 1e-6 {
-		return int32(math.Ceil(x)), nil
-	}
-	return int32(math.Floor(x)), nil
-}
+func ToSteps(v float64, max int32) (int32, error) { return device.StepsFromFraction(v, max) }
 
 // scalarOrder is the order of the v3 ScalarCmd attribute list within one
 // feature.
