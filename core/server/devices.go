@@ -3,12 +3,13 @@ package server
 import (
 	"context"
 
+	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/protocol"
 )
 
 // DeviceManager is the device layer as the server sees it. Everything is in
 // spec v4 terms (features, steps); sessions of older clients are translated
-// by the server. core/device's Manager is adapted to it by FromDeviceManager.
+// by the server. A *device.Manager is adapted to it by FromDeviceManager.
 type DeviceManager interface {
 	// StartScanning starts every communication manager; calling it while
 	// scanning is not an error.
@@ -20,21 +21,24 @@ type DeviceManager interface {
 	// Device returns the device with the given index.
 	Device(index uint32) (Device, bool)
 	// Events delivers device arrivals and departures, the end of scanning and
-	// subscribed input readings. It is read by the server for its whole life.
-	Events() <-chan DeviceEvent
+	// subscribed input readings. The server reads it for its whole life and
+	// uses the Kind, Index and Reading of each event.
+	Events() <-chan device.Event
 	// StopAll stops every output of every device and ends every input
 	// subscription.
 	StopAll(ctx context.Context) error
 }
 
-// Device is one connected device.
+// Device is one connected device. *device.Device implements it.
 type Device interface {
 	// Info describes the device in spec v4 form (its index, names, message
 	// timing gap and features).
 	Info() protocol.DeviceInfo
-	// Output sets one output of one feature to a value in steps, inside the
-	// range Info advertises.
-	Output(ctx context.Context, feature uint32, cmd protocol.OutputCommand) error
+	// QueueOutputs checks outputs against the advertised ranges, refusing
+	// them all when one is invalid, and queues them for the device in call
+	// order; wait reports the write. Commands waiting for the device's
+	// message gap are coalesced, the latest value winning.
+	QueueOutputs(ctx context.Context, cmds []device.FeatureOutput) (wait func(context.Context) error, err error)
 	// Input reads, subscribes to or unsubscribes from one input. A Read
 	// returns the reading; the others return 0.
 	Input(ctx context.Context, feature uint32, typ protocol.InputType, cmd protocol.InputCommandType) (int32, error)
@@ -43,24 +47,30 @@ type Device interface {
 	Stop(ctx context.Context, feature *uint32, inputs, outputs bool) error
 }
 
-// DeviceEventKind says what a DeviceEvent reports.
-type DeviceEventKind int
+// FromDeviceManager adapts a device manager to the server. The server
+// becomes the only reader of m.Events.
+func FromDeviceManager(m *device.Manager) DeviceManager { return managerAdapter{m} }
 
-// Device event kinds.
-const (
-	DeviceAdded DeviceEventKind = iota + 1
-	DeviceRemoved
-	ScanningFinished
-	InputReading
-)
+type managerAdapter struct{ m *device.Manager }
 
-// DeviceEvent is one event of the device layer.
-type DeviceEvent struct {
-	Kind DeviceEventKind
-	// Device is set for DeviceAdded.
-	Device Device
-	// Index is the device index, for every kind but ScanningFinished.
-	Index uint32
-	// Reading is set for InputReading (its Id is 0).
-	Reading protocol.InputReading
+func (a managerAdapter) StartScanning(ctx context.Context) error { return a.m.StartScanning(ctx) }
+func (a managerAdapter) StopScanning(ctx context.Context) error  { return a.m.StopScanning(ctx) }
+func (a managerAdapter) Events() <-chan device.Event             { return a.m.Events() }
+func (a managerAdapter) StopAll(ctx context.Context) error       { return a.m.StopAll(ctx) }
+
+func (a managerAdapter) Devices() []Device {
+	ds := a.m.Devices()
+	out := make([]Device, len(ds))
+	for i, d := range ds {
+		out[i] = d
+	}
+	return out
+}
+
+func (a managerAdapter) Device(index uint32) (Device, bool) {
+	d, ok := a.m.Device(index)
+	if !ok {
+		return nil, false
+	}
+	return d, true
 }

@@ -1,0 +1,316 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/bphost/bphost/core/connector/stream"
+)
+
+// Addresses used when a URL gives no host or port.
+const (
+	// DefaultWebsocketURL is where Buttplug clients look for a server (the
+	// address Intiface uses).
+	DefaultWebsocketURL = "ws://127.0.0.1:12345"
+	// DefaultTCPPort is the port of tcp:// URLs without one.
+	DefaultTCPPort = "12346"
+	defaultWSPort  = "12345"
+	loopback       = "127.0.0.1"
+)
+
+// websocket keepalive: a client that answers no ping within pongWait is
+// gone (a laptop that slept, a cable pulled) and its session ends, which
+// stops every device.
+const (
+	pingPeriod = 10 * time.Second
+	pongWait   = 2 * pingPeriod
+)
+
+// Listener is a bound socket for one transport: ws:// (one frame per text
+// message), tcp:// or unix:// (one frame per line, see core/framing).
+type Listener struct {
+	scheme string
+	url    string
+	l      net.Listener
+}
+
+// URL is the listener's address with the port actually bound, e.g.
+// "ws://127.0.0.1:12345".
+func (l *Listener) URL() string { return l.url }
+
+// Addr is the bound network address.
+func (l *Listener) Addr() net.Addr { return l.l.Addr() }
+
+// Close closes the socket; Serve closes its listeners itself.
+func (l *Listener) Close() error { return l.l.Close() }
+
+// Listen binds a listener for a URL: ws://host:port, tcp://host:port or
+// unix:///path. A URL without a host binds loopback only; listening on
+// other interfaces must be asked for by naming them (0.0.0.0 for all).
+// A missing port is 12345 for ws and 12346 for tcp. A stale Unix socket
+// file left by a dead server is replaced; the socket is made accessible to
+// its owner only.
+func Listen(ctx context.Context, rawURL string) (*Listener, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("listen %q: %w", rawURL, err)
+	}
+	var lc net.ListenConfig
+	switch u.Scheme {
+	case "ws", "tcp":
+		host, port := u.Hostname(), u.Port()
+		if host == "" {
+			host = loopback
+		}
+		if port == "" {
+			port = map[string]string{"ws": defaultWSPort, "tcp": DefaultTCPPort}[u.Scheme]
+		}
+		if u.Scheme == "tcp" && u.Path != "" {
+			return nil, fmt.Errorf("listen %q: a tcp URL has no path", rawURL)
+		}
+		l, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", rawURL, err)
+		}
+		return &Listener{scheme: u.Scheme, url: u.Scheme + "://" + l.Addr().String(), l: l}, nil
+	case "unix":
+		path := u.Path
+		if path == "" {
+			path = u.Opaque
+		}
+		if u.Host != "" || path == "" {
+			return nil, fmt.Errorf("listen %q: want unix:///absolute/path", rawURL)
+		}
+		l, err := listenUnix(ctx, &lc, path)
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", rawURL, err)
+		}
+		return &Listener{scheme: "unix", url: "unix://" + path, l: l}, nil
+	case "wss":
+		return nil, fmt.Errorf("listen %q: wss is not served; put a TLS proxy in front of a ws:// listener", rawURL)
+	}
+	return nil, fmt.Errorf("listen %q: scheme must be ws, tcp or unix", rawURL)
+}
+
+func listenUnix(ctx context.Context, lc *net.ListenConfig, path string) (net.Listener, error) {
+	l, err := lc.Listen(ctx, "unix", path)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// Only a socket nobody answers on is removed: a live server keeps it.
+		if fi, serr := os.Lstat(path); serr == nil && fi.Mode()&os.ModeSocket != 0 {
+			var d net.Dialer
+			c, derr := d.DialContext(ctx, "unix", path)
+			if derr == nil {
+				c.Close()
+				return nil, err
+			}
+			if rerr := os.Remove(path); rerr == nil {
+				l, err = lc.Listen(ctx, "unix", path)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// ListenAndServe binds every URL (see Listen) and serves them until ctx
+// ends.
+func (s *Server) ListenAndServe(ctx context.Context, urls ...string) error {
+	var ls []*Listener
+	for _, u := range urls {
+		l, err := Listen(ctx, u)
+		if err != nil {
+			for _, o := range ls {
+				o.Close()
+			}
+			return err
+		}
+		ls = append(ls, l)
+	}
+	return s.Serve(ctx, ls...)
+}
+
+// Serve accepts clients on every listener until ctx ends or a listener
+// fails, then closes the listeners, ends the session and returns once every
+// connection is closed. The result is nil when ctx ended it.
+func (s *Server) Serve(ctx context.Context, ls ...*Listener) error {
+	if len(ls) == 0 {
+		return errors.New("server: serve: no listener")
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if l.scheme == "ws" {
+				err = s.serveWebsocket(ctx, l)
+			} else {
+				err = s.serveStream(ctx, l)
+			}
+			if err != nil {
+				cancel(fmt.Errorf("%s: %w", l.url, err))
+			}
+		}()
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-s.ctx.Done():
+			cancel(ErrClosed)
+		}
+	}()
+	<-ctx.Done()
+	for _, l := range ls {
+		l.Close()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// serveStream accepts line-framed connections until the listener closes.
+func (s *Server) serveStream(ctx context.Context, l *Listener) error {
+	var conns sync.WaitGroup
+	defer conns.Wait()
+	for {
+		c, err := l.l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		conns.Add(1)
+		go func() {
+			defer conns.Done()
+			_ = s.ServeConn(ctx, stream.NewNetConn(c, s.opt.maxFrame))
+		}()
+	}
+}
+
+// serveWebsocket serves websocket clients on any path until the listener
+// closes.
+func (s *Server) serveWebsocket(ctx context.Context, l *Listener) error {
+	up := websocket.Upgrader{
+		// Browser apps on any origin talk to local Buttplug servers; the
+		// listener is loopback-only unless the user asks otherwise.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	var conns sync.WaitGroup
+	hs := &http.Server{
+		ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ws, err := up.Upgrade(w, r, nil)
+			if err != nil {
+				return // Upgrade has answered with an HTTP error
+			}
+			conns.Add(1)
+			defer conns.Done()
+			ws.SetReadLimit(int64(s.opt.maxFrame))
+			_ = s.ServeConn(ctx, newWSConn(ws))
+		}),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l.l) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		hs.Close()
+		err = <-errc
+	}
+	conns.Wait()
+	if errors.Is(err, http.ErrServerClosed) || ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// wsConn is the server side of a websocket client: one frame per message,
+// with pings that detect a peer that vanished without closing.
+type wsConn struct {
+	ws   *websocket.Conn
+	once sync.Once
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newWSConn(ws *websocket.Conn) *wsConn {
+	c := &wsConn{ws: ws, stop: make(chan struct{}), done: make(chan struct{})}
+	_ = ws.SetReadDeadline(time.Now().Add(pongWait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	go c.keepalive()
+	return c
+}
+
+func (c *wsConn) keepalive() {
+	defer close(c.done)
+	t := time.NewTicker(pingPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)); err != nil {
+				return
+			}
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+func (c *wsConn) ReadFrame() ([]byte, error) {
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+			return nil, io.EOF
+		}
+		return nil, err
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	return data, nil
+}
+
+func (c *wsConn) WriteFrame(ctx context.Context, frame []byte) error {
+	dl, _ := ctx.Deadline()
+	_ = c.ws.SetWriteDeadline(dl)
+	return c.ws.WriteMessage(websocket.TextMessage, frame)
+}
+
+// Close says goodbye with a close frame when it can, then drops the socket.
+func (c *wsConn) Close() error {
+	var err error
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		err = c.ws.Close()
+	})
+	return err
+}
