@@ -108,6 +108,9 @@ func NewInProcess(t Transport, cfg HostConfig) (*Plugin, error) {
 }
 
 func (p *Plugin) launch(ctx context.Context) (*Plugin, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("plugin %s: start: %w", p.where(), err)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, err := p.startLocked(ctx); err != nil {
@@ -128,17 +131,20 @@ func (p *Plugin) startLocked(ctx context.Context) (*instance, error) {
 	resp, err := inst.client.Describe(ctx, &pb.DescribeRequest{})
 	if err != nil {
 		inst.stop()
-		return nil, fmt.Errorf("plugin %s: describe: %w", p.name, err)
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("plugin %s: describe: %w", p.where(), err)
 	}
 	desc := describeFromProto(resp)
 	if desc.ContractVersion != ContractVersion {
 		inst.stop()
 		return nil, fmt.Errorf("plugin %s: %w: it speaks contract v%d, this host v%d",
-			p.name, ErrHandshake, desc.ContractVersion, ContractVersion)
+			p.where(), ErrHandshake, desc.ContractVersion, ContractVersion)
 	}
 	if err := desc.Validate(); err != nil {
 		inst.stop()
-		return nil, fmt.Errorf("plugin %s: %w", p.name, err)
+		return nil, fmt.Errorf("plugin %s: %w", p.where(), err)
 	}
 	if p.path != "" && p.name != ExecutableName(desc.Name) {
 		p.cfg.logger().Warn("plugin executable is named after another transport",
@@ -146,6 +152,14 @@ func (p *Plugin) startLocked(ctx context.Context) (*instance, error) {
 	}
 	p.cur, p.desc = inst, desc
 	return inst, nil
+}
+
+// where names the plugin in errors: its executable, or its name in process.
+func (p *Plugin) where() string {
+	if p.path != "" {
+		return p.path
+	}
+	return p.name
 }
 
 // instance returns the running instance, starting it again if it died.
@@ -281,6 +295,10 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 			runMu.Lock()
 			run = r
 			runMu.Unlock()
+			if err == nil && ctx.Err() != nil {
+				r.discard()
+				return nil, ctx.Err() // cancelled before the process started
+			}
 			return r, err
 		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},

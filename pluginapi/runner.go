@@ -81,6 +81,14 @@ func (p *procRunner) Start(context.Context) error {
 	return nil
 }
 
+// discard releases what newProcRunner opened, for a process never started.
+func (p *procRunner) discard() {
+	p.cmd.Stdin.(*os.File).Close()
+	p.lifeline.Close()
+	p.stdout.Close()
+	p.stderr.Close()
+}
+
 func (p *procRunner) Wait(context.Context) error {
 	err := p.cmd.Wait()
 	p.waitErr = err
