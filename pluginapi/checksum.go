@@ -80,6 +80,8 @@ func parseChecksumLine(line string) (name string, sum []byte, err error) {
 	switch {
 	case name == "":
 		return "", nil, fmt.Errorf("no file name after the checksum")
+	case strings.TrimSpace(name) != name:
+		return "", nil, fmt.Errorf("file name %q starts or ends with white space", clip(name))
 	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
 		return "", nil, fmt.Errorf("%q: a file name without a directory is expected", clip(name))
 	}

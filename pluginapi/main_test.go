@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 				fmt.Fprintln(os.Stderr, "FAIL:", err)
 				return 1
 			}
-			if err := goleak.Find(leakOptions()...); err != nil {
+			if err := goleak.Find(); err != nil {
 				fmt.Fprintln(os.Stderr, "FAIL: goroutines left behind:", err)
 				return 1
 			}
@@ -58,17 +58,6 @@ func TestMain(m *testing.M) {
 		return code
 	}()
 	os.Exit(code)
-}
-
-// leakOptions ignore what go-plugin leaves running after a client is
-// killed: its gRPC broker and stdio stream goroutines, which end when their
-// (dead) peer's connection times out.
-func leakOptions() []goleak.Option {
-	return []goleak.Option{
-		goleak.IgnoreTopFunction("github.com/hashicorp/go-plugin.(*GRPCBroker).Run"),
-		goleak.IgnoreAnyFunction("github.com/hashicorp/go-plugin.(*grpcStdioClient).Run"),
-		goleak.IgnoreAnyFunction("github.com/hashicorp/go-plugin.(*gRPCBrokerClientImpl).StartStream"),
-	}
 }
 
 // testCtx bounds a test so that a bug is a failure, not a hang.

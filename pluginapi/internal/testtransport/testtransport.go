@@ -7,11 +7,10 @@ package testtransport
 import (
 	"context"
 	"fmt"
-	"sync"
 
-	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/plugintest"
 )
 
 // Name is the transport's name.
@@ -42,7 +41,7 @@ func (transport) Open(ctx context.Context, o pluginapi.Options) (pluginapi.Sessi
 	}
 	switch o.String("mode") {
 	case "echo":
-		return newEcho(), nil
+		return plugintest.NewEchoSession(), nil
 	case "tcp":
 		if o.String("address") == "" {
 			return nil, fmt.Errorf("%w: mode tcp needs option address", pluginapi.ErrInvalidOptions)
@@ -55,40 +54,4 @@ func (transport) Open(ctx context.Context, o pluginapi.Options) (pluginapi.Sessi
 		return c, nil
 	}
 	return nil, fmt.Errorf("%w: unknown mode %q", pluginapi.ErrInvalidOptions, o.String("mode"))
-}
-
-// echo is a session whose server answers every frame with the same frame.
-type echo struct {
-	frames chan []byte
-	done   chan struct{}
-	once   sync.Once
-}
-
-func newEcho() *echo { return &echo{frames: make(chan []byte, 256), done: make(chan struct{})} }
-
-func (e *echo) Send(ctx context.Context, f []byte) error {
-	select {
-	case e.frames <- append([]byte(nil), f...):
-		return nil
-	case <-e.done:
-		return connector.Disconnected(connector.ErrClosed)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (e *echo) Recv(ctx context.Context) ([]byte, error) {
-	select {
-	case f := <-e.frames:
-		return f, nil
-	case <-e.done:
-		return nil, connector.Disconnected(connector.ErrClosed)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (e *echo) Close() error {
-	e.once.Do(func() { close(e.done) })
-	return nil
 }
