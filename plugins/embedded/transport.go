@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/bphost/bphost/core/connector"
+	"github.com/bphost/bphost/core/device/config"
+	"github.com/bphost/bphost/core/device/simulated"
+	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/pluginapi"
+)
+
+// version is the plugin's version; release builds set it with -ldflags -X.
+var version = "0.1.0"
+
+// writeLogMessage is the log message of every operation a simulated device
+// receives (with log-writes on). `bphost demo` matches it to show the bytes
+// the devices got, so it is part of what this plugin promises the host.
+const writeLogMessage = "simulated device received"
+
+// serveFunc opens the server side of one session: it returns the connector
+// the plugin's session reads and writes. Tests replace it with a peer.
+type serveFunc func(ctx context.Context, opts pluginapi.Options) (connector.Connector, error)
+
+type transport struct{ serve serveFunc }
+
+func newTransport(serve serveFunc) *transport { return &transport{serve: serve} }
+
+func (t *transport) Describe() pluginapi.Description {
+	return pluginapi.Description{
+		Name:    "embedded",
+		Version: version,
+		Summary: "a Buttplug server inside the plugin process, with simulated devices; no Intiface needed",
+		Options: []pluginapi.Option{
+			{Name: "simulate", Help: `devices to simulate, by name in the device config, comma-separated ("Lovense Hush,The Handy")`},
+			{Name: "device-config", Help: "device configuration file (v4 JSON); default the built-in copy of the official one"},
+			{Name: "user-device-config", Help: "user device configuration file that adds or overrides devices"},
+			{Name: "log-writes", Type: pluginapi.Bool, Default: "true", Help: "log every write a simulated device receives, at info level"},
+			{Name: "max-ping-time", Type: pluginapi.Duration, Default: "0s", Help: "drop clients that do not ping within this time (0: no ping needed)"},
+		},
+	}
+}
+
+func (t *transport) Open(ctx context.Context, opts pluginapi.Options) (pluginapi.Session, error) {
+	return t.serve(ctx, opts)
+}
+
+// serveEmbedded starts an embedded server for the session; closing the
+// session stops every device and shuts the server down.
+func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Connector, error) {
+	db, err := config.LoadFiles(opts.String("device-config"), opts.String("user-device-config"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
+	}
+	names := splitNames(opts.String("simulate"))
+	log := opts.Logger()
+	e, err := server.NewEmbedded(server.EmbeddedConfig{
+		DB:       db,
+		Simulate: names,
+		Server:   []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time"))},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
+	}
+	if opts.Bool("log-writes") {
+		for _, d := range e.Simulated.Devices() {
+			d.OnRecord(func(r simulated.Record) {
+				log.Info(writeLogMessage, "device", d.Name(), "kind", r.Kind.String(), "endpoint", string(r.Endpoint), "hex", fmt.Sprintf("% x", r.Data), "text", printable(r.Data))
+			})
+		}
+	}
+	conn := e.Connector()
+	if err := conn.Connect(ctx); err != nil {
+		return nil, errors.Join(err, e.Close())
+	}
+	log.Info("embedded server ready", "devices", strings.Join(names, ", "))
+	return &session{Connector: conn, srv: e}, nil
+}
+
+// session is the client end of an embedded server's session; Close ends
+// the session and the server with it.
+type session struct {
+	connector.Connector
+	srv  *server.Embedded
+	once sync.Once
+	err  error
+}
+
+func (s *session) Close() error {
+	s.once.Do(func() { s.err = errors.Join(s.Connector.Close(), s.srv.Close()) })
+	return s.err
+}
+
+func splitNames(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// printable returns b as text when it is printable ASCII, else "".
+func printable(b []byte) string {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return ""
+		}
+	}
+	return string(b)
+}
