@@ -67,57 +67,56 @@ func connectBench(b *testing.B, c *pluginapi.Connector) connector.Connector {
 	return c
 }
 
-// BenchmarkRoundTrip: one frame out and its echo back, one at a time.
-func BenchmarkRoundTrip(b *testing.B) {
+// benchEach runs body on a fresh connector of each target, timing only
+// body.
+func benchEach(b *testing.B, body func(b *testing.B, ctx context.Context, c connector.Connector, f []byte)) {
 	for _, tc := range echoTargets(b) {
 		b.Run(tc.name, func(b *testing.B) {
 			c := tc.open(b)
-			ctx := context.Background()
 			f := plugintest.Frame("bench", 0, benchFrame)
 			b.SetBytes(benchFrame)
 			b.ReportAllocs()
 			b.ResetTimer()
-			for range b.N {
-				if err := c.Send(ctx, f); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := c.Recv(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
+			body(b, context.Background(), c, f)
 		})
 	}
+}
+
+// BenchmarkRoundTrip: one frame out and its echo back, one at a time.
+func BenchmarkRoundTrip(b *testing.B) {
+	benchEach(b, func(b *testing.B, ctx context.Context, c connector.Connector, f []byte) {
+		for range b.N {
+			if err := c.Send(ctx, f); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Recv(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkPipelined: one goroutine sends b.N frames while another receives
 // the echoes; ns/op is the cost per frame at full throughput.
 func BenchmarkPipelined(b *testing.B) {
-	for _, tc := range echoTargets(b) {
-		b.Run(tc.name, func(b *testing.B) {
-			c := tc.open(b)
-			ctx := context.Background()
-			f := plugintest.Frame("bench", 0, benchFrame)
-			b.SetBytes(benchFrame)
-			b.ReportAllocs()
-			b.ResetTimer()
-			sent := make(chan error, 1)
-			go func() {
-				for range b.N {
-					if err := c.Send(ctx, f); err != nil {
-						sent <- err
-						return
-					}
-				}
-				sent <- nil
-			}()
+	benchEach(b, func(b *testing.B, ctx context.Context, c connector.Connector, f []byte) {
+		sent := make(chan error, 1)
+		go func() {
 			for range b.N {
-				if _, err := c.Recv(ctx); err != nil {
-					b.Fatal(err)
+				if err := c.Send(ctx, f); err != nil {
+					sent <- err
+					return
 				}
 			}
-			if err := <-sent; err != nil {
+			sent <- nil
+		}()
+		for range b.N {
+			if _, err := c.Recv(ctx); err != nil {
 				b.Fatal(err)
 			}
-		})
-	}
+		}
+		if err := <-sent; err != nil {
+			b.Fatal(err)
+		}
+	})
 }
