@@ -8,9 +8,11 @@ import (
 	"sync"
 
 	"github.com/bphost/bphost/core/connector"
+	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/internal/logbridge"
 	"github.com/bphost/bphost/pluginapi"
 )
 
@@ -61,15 +63,17 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 	e, err := server.NewEmbedded(server.EmbeddedConfig{
 		DB:       db,
 		Simulate: names,
-		Server:   []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time"))},
+		Server:   []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
+		Device:   []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
 	}
 	if opts.Bool("log-writes") {
 		for _, d := range e.Simulated.Devices() {
+			name := modelName(d)
 			d.OnRecord(func(r simulated.Record) {
-				log.Info(writeLogMessage, "device", d.Name(), "kind", r.Kind.String(), "endpoint", string(r.Endpoint), "hex", fmt.Sprintf("% x", r.Data), "text", printable(r.Data))
+				log.Info(writeLogMessage, "device", name, "address", d.Address(), "kind", r.Kind.String(), "endpoint", string(r.Endpoint), "hex", fmt.Sprintf("% x", r.Data), "text", printable(r.Data))
 			})
 		}
 	}
@@ -93,6 +97,16 @@ type session struct {
 func (s *session) Close() error {
 	s.once.Do(func() { s.err = errors.Join(s.Connector.Close(), s.srv.Close()) })
 	return s.err
+}
+
+// modelName is the configuration's name of a simulated device ("Vorze A10
+// Cyclone SA"), the name clients see, rather than what it advertises
+// ("CycSA").
+func modelName(d *simulated.Device) string {
+	if def := d.Definition(); def != nil && def.Name != "" {
+		return def.Name
+	}
+	return d.Name()
 }
 
 func splitNames(s string) []string {

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bphost/bphost/core/client"
+	"github.com/bphost/bphost/core/connector"
+	"github.com/bphost/bphost/internal/logbridge"
+	"github.com/hashicorp/go-hclog"
+)
+
+// launcher starts a connector by name. release ends whatever was started
+// for it (a plugin process) and is safe to call once the connector is
+// closed; it is never nil.
+type launcher interface {
+	Launch(ctx context.Context, name string, opts map[string]string, log hclog.Logger) (conn connector.Connector, release func(), err error)
+}
+
+// connectorOptions returns the options for the chosen connector: --opt and
+// the config file's, plus --simulate for the embedded connector.
+func (a *app) connectorOptions() map[string]string {
+	opts := make(map[string]string, len(a.g.opts.vals)+1)
+	for k, v := range a.g.opts.vals {
+		opts[k] = v
+	}
+	if len(a.g.simulate) > 0 {
+		opts["simulate"] = strings.Join(a.g.simulate, ",")
+	}
+	return opts
+}
+
+// withClient starts the connector, connects a client through it, runs fn,
+// and then disconnects and releases everything, whatever fn returned.
+func (a *app) withClient(ctx context.Context, fn func(ctx context.Context, c *client.Client) error) (err error) {
+	log, err := newLogger(a.stderr, a.g.logLevel)
+	if err != nil {
+		return err
+	}
+	l := a.launcher
+	if l == nil {
+		pl, err := a.newPluginLauncher(log)
+		if err != nil {
+			return err
+		}
+		l = pl
+	}
+	conn, release, err := l.Launch(ctx, a.g.connector, a.connectorOptions(), log)
+	if err != nil {
+		return err
+	}
+	defer release()
+	c := client.New("bphost", client.WithLogger(logbridge.Slog(log.Named("client"))), client.WithRequestTimeout(a.g.timeout))
+	cctx, cancel := context.WithTimeout(ctx, a.g.timeout)
+	err = c.Connect(cctx, conn)
+	cancel()
+	if err != nil {
+		_ = conn.Close()
+		return a.explainConnect(err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if derr := c.Disconnect(dctx); derr != nil && err == nil && !errors.Is(derr, connector.ErrDisconnected) && !errors.Is(derr, client.ErrNotConnected) {
+			err = fmt.Errorf("disconnect: %w", derr)
+		}
+	}()
+	return fn(ctx, c)
+}
+
+// explainConnect turns a failed connect into a message that says what to
+// do about it.
+func (a *app) explainConnect(err error) error {
+	switch {
+	case errors.Is(err, connector.ErrServerAbsent):
+		return fmt.Errorf("connect through %q: %w (is Intiface or `bphost serve` running there?)", a.g.connector, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("connect through %q: no answer within %s: %w", a.g.connector, a.g.timeout, err)
+	default:
+		return fmt.Errorf("connect through %q: %w", a.g.connector, err)
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bphost/bphost/core/device/config"
+	"github.com/bphost/bphost/core/device/simulated"
+	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/internal/logbridge"
+)
+
+func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
+	var listen listFlag
+	fs.Var(&listen, "listen", "`URL` to serve: ws://host:port, tcp://host:port or unix:///path (repeatable; default "+server.DefaultWebsocketURL+")")
+	devConfig := fs.String("device-config", "", "device configuration `file` (default: the built-in official one)")
+	userConfig := fs.String("user-device-config", "", "user device configuration `file` that adds or overrides devices")
+	maxPing := fs.Duration("max-ping-time", 0, "drop clients that do not ping within this `time` (0: no ping needed)")
+	return func(ctx context.Context) error {
+		if len(listen) == 0 {
+			listen = listFlag{server.DefaultWebsocketURL}
+		}
+		if *maxPing < 0 {
+			return usageError("serve: --max-ping-time must not be negative")
+		}
+		log, err := newLogger(a.stderr, a.g.logLevel)
+		if err != nil {
+			return err
+		}
+		db, err := config.LoadFiles(*devConfig, *userConfig)
+		if err != nil {
+			return err
+		}
+		out := &lockedWriter{w: a.stdout}
+		e, err := server.NewEmbedded(server.EmbeddedConfig{
+			DB:       db,
+			Simulate: a.g.simulate,
+			Server: []server.Option{
+				server.WithLogger(logbridge.Slog(log.Named("server"))),
+				server.WithMaxPingTime(*maxPing),
+				server.WithSessionObserver(func(ev server.SessionEvent) { printSession(out, ev) }),
+			},
+		})
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		for _, d := range e.Simulated.Devices() {
+			name := d.Name()
+			if def := d.Definition(); def != nil && def.Name != "" {
+				name = def.Name
+			}
+			d.OnRecord(func(r simulated.Record) {
+				out.printf("%s %s <- %s\n", time.Now().Format("15:04:05.000"), name, r)
+			})
+		}
+		ls := make([]*server.Listener, 0, len(listen))
+		defer func() {
+			for _, l := range ls {
+				l.Close()
+			}
+		}()
+		for _, u := range listen {
+			l, err := server.Listen(ctx, u)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", u, err)
+			}
+			ls = append(ls, l)
+		}
+		var urls []string
+		for _, l := range ls {
+			urls = append(urls, l.URL())
+		}
+		out.printf("bphost serve: Buttplug server %q on %s\n", e.Name(), strings.Join(urls, ", "))
+		if len(a.g.simulate) > 0 {
+			out.printf("simulated devices (found when a client scans): %s\n", strings.Join(a.g.simulate, ", "))
+		}
+		err = e.Serve(ctx, ls...)
+		if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+			out.printf("bphost serve: stopped\n")
+			return nil
+		}
+		return err
+	}
+}
+
+func printSession(out *lockedWriter, ev server.SessionEvent) {
+	line := fmt.Sprintf("%s session %s", time.Now().Format("15:04:05.000"), ev.Kind)
+	if ev.Client != "" {
+		line += fmt.Sprintf(": client %q", ev.Client)
+	}
+	if ev.Version != 0 {
+		line += fmt.Sprintf(" (spec %s)", ev.Version)
+	}
+	if ev.Err != nil {
+		line += ": " + ev.Err.Error()
+	}
+	out.printf("%s\n", line)
+}
+
+// lockedWriter serializes lines written from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format, args...)
+}
