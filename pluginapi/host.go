@@ -321,8 +321,9 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 	_, err := client.Start()
 	stopKill()
 	if err != nil {
+		err = p.startError(ctx, err, run, stderr) // before Kill, which ends the process
 		client.Kill()
-		return nil, p.startError(ctx, err, run, stderr)
+		return nil, err
 	}
 	rpc, err := client.Client()
 	if err == nil {
@@ -345,23 +346,27 @@ func (p *Plugin) startError(ctx context.Context, err error, run *procRunner, std
 	if ctx.Err() != nil {
 		return fmt.Errorf("plugin %s: start: %w", p.path, ctx.Err())
 	}
-	said := ""
-	if s := stderr.String(); s != "" {
-		said = fmt.Sprintf("; it said: %q", s)
-	}
-	if run != nil && run.pid != 0 {
-		select {
-		case <-run.exited:
-			return fmt.Errorf("plugin %s: %w: the process exited before completing the handshake (%s): "+
-				"it is not a bphost connector plugin, or was built for another contract or handshake cookie%s",
-				p.path, ErrHandshake, run.exitStatus(), said)
-		default:
-		}
-	}
 	if run == nil || run.pid == 0 {
 		return fmt.Errorf("plugin %s: cannot start it: %w", p.path, err)
 	}
-	return fmt.Errorf("plugin %s: %w: %v%s", p.path, ErrHandshake, err, said)
+	// A plugin that gave up closes its stdout a moment before it is reaped.
+	timer := time.NewTimer(exitWait)
+	defer timer.Stop()
+	select {
+	case <-run.exited:
+		if !run.exitedByItself() { // go-plugin gave up on it and killed it
+			return fmt.Errorf("plugin %s: %w: %v", p.path, ErrHandshake, err)
+		}
+		said := ""
+		if s := stderr.String(); s != "" {
+			said = fmt.Sprintf("; it said: %q", s)
+		}
+		return fmt.Errorf("plugin %s: %w: the process exited before completing the handshake (%s): "+
+			"it is not a bphost connector plugin, or was built for another contract or handshake cookie%s",
+			p.path, ErrHandshake, run.exitStatus(), said)
+	case <-timer.C:
+		return fmt.Errorf("plugin %s: %w: %v", p.path, ErrHandshake, err)
+	}
 }
 
 // startInProcess serves t over an in-memory gRPC connection.

@@ -256,6 +256,20 @@ func TestForeignPluginRefused(t *testing.T) {
 		"not a bphost connector plugin", "This binary is a plugin")
 }
 
+func TestOtherContractVersionRefused(t *testing.T) {
+	t.Setenv("FOREIGN_CONTRACT", "2")
+	p, err := pluginapi.Launch(testCtx(t), foreignBin, pluginapi.HostConfig{})
+	if err == nil {
+		p.Close()
+		t.Fatal("Launch of a plugin of contract v2 succeeded")
+	}
+	if !errors.Is(err, pluginapi.ErrHandshake) {
+		t.Errorf("Launch: %v, want ErrHandshake", err)
+	}
+	t.Logf("the host says: %v", err)
+	mustContain(t, err, foreignBin, "incompatible API version", "Plugin version: 2", "Client versions: [1]")
+}
+
 func TestPluginRunWithoutHostCookie(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin/runner"
@@ -36,6 +37,7 @@ type procRunner struct {
 
 	exited  chan struct{} // closed once the process is reaped
 	waitErr error         // the exit status; set before exited is closed
+	killed  atomic.Bool   // Kill was called: an exit is not the plugin's doing
 }
 
 var _ runner.Runner = (*procRunner)(nil)
@@ -98,6 +100,7 @@ func (p *procRunner) Wait(context.Context) error {
 }
 
 func (p *procRunner) Kill(context.Context) error {
+	p.killed.Store(true)
 	if p.cmd.Process == nil {
 		return nil
 	}
@@ -123,6 +126,13 @@ func (p *procRunner) PluginToHost(network, addr string) (string, string, error) 
 
 func (p *procRunner) HostToPlugin(network, addr string) (string, string, error) {
 	return network, addr, nil
+}
+
+// exitedByItself reports whether the process ended on its own rather than
+// by our Kill; call it after exited is closed.
+func (p *procRunner) exitedByItself() bool {
+	var ee *exec.ExitError
+	return !p.killed.Load() || p.waitErr == nil || (errors.As(p.waitErr, &ee) && ee.ExitCode() >= 0)
 }
 
 // exitStatus says how the process ended; call it after exited is closed.

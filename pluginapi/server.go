@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/bphost/bphost/core/connector"
 	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
@@ -29,6 +30,9 @@ type server struct {
 	stopped  bool
 	pumps    sync.WaitGroup // goroutines carrying host frames to sessions
 }
+
+// attachTimeout is how long an opened session waits for its frame stream.
+var attachTimeout = 30 * time.Second
 
 // pluginSession is one open Transport session.
 type pluginSession struct {
@@ -81,9 +85,20 @@ func (s *server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 		return nil, status.Error(codes.Unavailable, "plugin is shutting down")
 	}
 	s.next++
-	s.sessions[s.next] = &pluginSession{id: s.next, sess: sess}
-	s.log.Debug("session opened", "session", s.next)
-	return &pb.OpenResponse{SessionId: s.next}, nil
+	p := &pluginSession{id: s.next, sess: sess}
+	s.sessions[p.id] = p
+	s.log.Debug("session opened", "session", p.id)
+	// A host that never attaches (it gave up on the Open) leaves no session.
+	time.AfterFunc(attachTimeout, func() {
+		p.mu.Lock()
+		attached := p.attached
+		p.mu.Unlock()
+		if !attached && s.remove(p.id) != nil {
+			s.log.Warn("session never attached; closed", "session", p.id)
+			p.end(true, nil)
+		}
+	})
+	return &pb.OpenResponse{SessionId: p.id}, nil
 }
 
 func (s *server) Close(_ context.Context, req *pb.CloseRequest) (*pb.CloseResponse, error) {

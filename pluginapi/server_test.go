@@ -1,0 +1,116 @@
+package pluginapi_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/bphost/bphost/pluginapi"
+	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/bphost/bphost/pluginapi/plugintest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// rawClient serves an echo transport with a small frame limit in process
+// and returns a bare gRPC client of the contract, to send what a correct
+// host never sends.
+func rawClient(t *testing.T) pb.ConnectorServiceClient {
+	t.Helper()
+	c, stop, err := pluginapi.RawInProcess(smallEcho{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return c
+}
+
+// smallEcho is an echo transport that takes frames up to 64 bytes.
+type smallEcho struct{}
+
+func (smallEcho) Describe() pluginapi.Description {
+	return pluginapi.Description{Name: "raw", Version: "1", MaxFrame: 64}
+}
+
+func (smallEcho) Open(context.Context, pluginapi.Options) (pluginapi.Session, error) {
+	return plugintest.NewEchoSession(), nil
+}
+
+func openRaw(t *testing.T, ctx context.Context, c pb.ConnectorServiceClient) uint64 {
+	t.Helper()
+	r, err := c.Open(ctx, &pb.OpenRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.GetSessionId()
+}
+
+func attach(t *testing.T, ctx context.Context, c pb.ConnectorServiceClient, id uint64) pb.ConnectorService_FramesClient {
+	t.Helper()
+	st, err := c.Frames(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Send(&pb.FramesRequest{SessionId: id}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestFramesProtocol(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := rawClient(t)
+
+	t.Run("unknown session", func(t *testing.T) {
+		_, err := attach(t, ctx, c, 999).Recv()
+		if status.Code(err) != codes.NotFound {
+			t.Errorf("Recv = %v, want NotFound", err)
+		}
+	})
+	t.Run("second stream", func(t *testing.T) {
+		id := openRaw(t, ctx, c)
+		first := attach(t, ctx, c, id)
+		first.Send(&pb.FramesRequest{Frame: []byte("[1]")}) // the echo proves it is attached
+		if m, err := first.Recv(); err != nil || string(m.GetFrame()) != "[1]" {
+			t.Fatalf("first stream: %v, %v", m, err)
+		}
+		_, err := attach(t, ctx, c, id).Recv()
+		if status.Code(err) != codes.FailedPrecondition {
+			t.Errorf("second stream: %v, want FailedPrecondition", err)
+		}
+		first.CloseSend()
+		if _, err := first.Recv(); !errors.Is(err, io.EOF) {
+			t.Errorf("first stream after half-close: %v, want a clean end", err)
+		}
+	})
+	t.Run("frame over the limit", func(t *testing.T) {
+		st := attach(t, ctx, c, openRaw(t, ctx, c))
+		st.Send(&pb.FramesRequest{Frame: make([]byte, 65)})
+		_, err := st.Recv()
+		if re, ok := pluginapi.FromStatus("raw", err); !ok || status.Code(err) != codes.ResourceExhausted || re.Unwrap() == nil {
+			t.Errorf("oversized frame: %v, want ResourceExhausted with kind FRAME_TOO_LARGE", err)
+		}
+	})
+	t.Run("close without stream", func(t *testing.T) {
+		id := openRaw(t, ctx, c)
+		for range 2 {
+			if _, err := c.Close(ctx, &pb.CloseRequest{SessionId: id}); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+		if _, err := attach(t, ctx, c, id).Recv(); status.Code(err) != codes.NotFound {
+			t.Errorf("attach after Close: %v, want NotFound", err)
+		}
+	})
+	t.Run("never attached", func(t *testing.T) {
+		defer pluginapi.SetAttachTimeout(50 * time.Millisecond)()
+		id := openRaw(t, ctx, c)
+		time.Sleep(200 * time.Millisecond)
+		if _, err := attach(t, ctx, c, id).Recv(); status.Code(err) != codes.NotFound {
+			t.Errorf("attach after the timeout: %v, want NotFound", err)
+		}
+	})
+}
