@@ -195,11 +195,20 @@ func TestDevicesJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &devs); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)
 	}
-	if len(devs) != 2 || devs[0].Name != "Lovense Hush" || devs[1].Name != "Vorze A10 Cyclone SA" {
+	// Indexes follow the order devices finished connecting, which varies.
+	byName := map[string]deviceJSON{}
+	for _, d := range devs {
+		byName[d.Name] = d
+	}
+	hush, vorze := byName["Lovense Hush"], byName["Vorze A10 Cyclone SA"]
+	if len(devs) != 2 || hush.Name == "" || vorze.Name == "" || hush.Index == vorze.Index {
 		t.Fatalf("devices %+v", devs)
 	}
-	if o := devs[1].Features[0].Outputs; len(o) != 1 || o[0].Type != "Rotate" || o[0].Range != [2]int32{-99, 99} {
+	if o := vorze.Features[0].Outputs; len(o) != 1 || o[0].Type != "Rotate" || o[0].Range != [2]int32{-99, 99} {
 		t.Fatalf("Vorze outputs %+v", o)
+	}
+	if in := hush.Features[1].Inputs; len(in) != 1 || in[0].Type != "Battery" || !slices.Equal(in[0].Commands, []string{"Read"}) {
+		t.Fatalf("Hush inputs %+v", in)
 	}
 }
 
