@@ -117,7 +117,10 @@ func (c *Checksums) Lookup(name string) (sum []byte, ok bool) {
 // Len is the number of plugins listed.
 func (c *Checksums) Len() int { return len(c.sums) }
 
-// verify checks path against the file with go-plugin's SecureConfig.
+// verify checks path against the file with go-plugin's SecureConfig. The
+// host calls SecureConfig.Check itself, just before starting the process,
+// because go-plugin ignores ClientConfig.SecureConfig's path when a
+// RunnerFunc starts the plugin (see procRunner).
 func (c *Checksums) verify(path string) error {
 	name := filepath.Base(path)
 	l, ok := c.sums[name]

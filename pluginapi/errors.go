@@ -77,6 +77,7 @@ type RemoteError struct {
 	sentinel error
 }
 
+// Error says which plugin reported what.
 func (e *RemoteError) Error() string { return "plugin " + e.Plugin + ": " + e.Message }
 
 // Unwrap returns the sentinel of the error's kind, or nil.

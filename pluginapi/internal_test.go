@@ -2,6 +2,7 @@ package pluginapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -126,4 +127,29 @@ func TestLineLogger(t *testing.T) {
 	if n := strings.Count(got, "plugin output"); n != 2 {
 		t.Errorf("%d entries, want 2", n)
 	}
+}
+
+// FuzzHandshakeFilter: whatever a plugin prints, the filter passes nothing,
+// or a handshake line and then everything after it unchanged.
+func FuzzHandshakeFilter(f *testing.F) {
+	f.Add([]byte("1|1|unix|/tmp/p|grpc|cert\nrest"))
+	f.Add([]byte("noise\n1|1|tcp|127.0.0.1:1|grpc\n"))
+	f.Add([]byte("1|1|tcp|x\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		hf := &handshakeFilter{r: bufio.NewReaderSize(bytes.NewReader(in), 64), c: io.NopCloser(nil), log: hclog.NewNullLogger()}
+		out, err := io.ReadAll(hf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) == 0 {
+			return
+		}
+		line, _, _ := bytes.Cut(out, []byte("\n"))
+		if !handshakeLine.Match(line) {
+			t.Fatalf("passed %q first", line)
+		}
+		if !bytes.HasSuffix(in, out) {
+			t.Fatalf("output %q is not the input's tail", out)
+		}
+	})
 }
