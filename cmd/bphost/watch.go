@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/client"
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/protocol"
 )
 
@@ -110,8 +111,9 @@ func (a *app) handleWatchEvent(ctx context.Context, ev client.Event, inputs bool
 	case client.Missed:
 		a.printEvent(watchEvent{Event: "missed", Count: e.Count}, fmt.Sprintf("missed %d event(s): output too slow", e.Count))
 	case client.Disconnected:
-		a.printEvent(watchEvent{Event: "disconnected", Error: errString(e.Err)}, "disconnected: "+errString(e.Err))
-		return fmt.Errorf("%w: %v", errConnectionLost, e.Err)
+		cause := disconnectCause(e.Err)
+		a.printEvent(watchEvent{Event: "disconnected", Error: errString(cause)}, "disconnected: "+errString(cause))
+		return fmt.Errorf("%w: %w", errConnectionLost, cause)
 	}
 	return nil
 }
@@ -158,6 +160,16 @@ func (a *app) printEvent(ev watchEvent, text string) {
 		return
 	}
 	fmt.Fprintf(a.stdout, "%s %s\n", now.Format("15:04:05.000"), text)
+}
+
+// disconnectCause returns why a session ended, without the "disconnected"
+// wrapper that every such error has.
+func disconnectCause(err error) error {
+	var de *connector.DisconnectError
+	if errors.As(err, &de) && de.Cause != nil {
+		return de.Cause
+	}
+	return err
 }
 
 func errString(err error) string {
