@@ -131,7 +131,14 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	return body(ctx)
 }
 
+// aliases are other names of commands, as DESIGN.md and other Buttplug
+// tools call them.
+var aliases = map[string]string{"linear": "position", "sensor": "read", "list": "devices"}
+
 func findCommand(name string) (command, bool) {
+	if to, ok := aliases[name]; ok {
+		name = to
+	}
 	for _, c := range commands() {
 		if c.name == name {
 			return c, true

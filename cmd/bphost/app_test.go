@@ -153,6 +153,8 @@ func TestCommands(t *testing.T) {
 			wantErr: []string{"--simulate is an option of the embedded connector"}},
 		{name: "bad log level", args: []string{"--log-level", "loud", "devices"}, wantCode: 2, wantErr: []string{`--log-level "loud"`}},
 
+		{name: "alias linear", args: []string{"--simulate", "Lovense Solace Pro", "linear", "--device", "0", "--level", "0.2", "--duration", "100ms"},
+			wantOut: []string{"position feature 0 at 0.2"}},
 		{name: "help", args: []string{"help"}, wantOut: []string{"Commands:", "vibrate", "serve", "--connector"}},
 		{name: "command help", args: []string{"help", "vibrate"}, wantOut: []string{"Usage: bphost vibrate", "-level"}},
 		{name: "-h on a command", args: []string{"position", "-h"}, wantOut: []string{"take this long to move"}},

@@ -38,7 +38,7 @@ func (t *transport) Describe() pluginapi.Description {
 		Version: version,
 		Summary: "a Buttplug server inside the plugin process, with simulated devices; no Intiface needed",
 		Options: []pluginapi.Option{
-			{Name: "simulate", Help: `devices to simulate, by name in the device config, comma-separated ("Lovense Hush,The Handy")`},
+			{Name: "simulate", Help: `devices to simulate, by name in the device config, comma-separated ("Lovense Hush,Lovense Nora")`},
 			{Name: "device-config", Help: "device configuration file (v4 JSON); default the built-in copy of the official one"},
 			{Name: "user-device-config", Help: "user device configuration file that adds or overrides devices"},
 			{Name: "log-writes", Type: pluginapi.Bool, Default: "true", Help: "log every write a simulated device receives, at info level"},
