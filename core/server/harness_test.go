@@ -236,11 +236,18 @@ func (c *raw) expect(want string) {
 // until reads frames until one contains sub and returns it.
 func (c *raw) until(sub string) string {
 	c.t.Helper()
+	ctx := ctxT(c.t)
+	var skipped []string
 	for {
-		f := c.recv()
-		if strings.Contains(f, sub) {
-			return f
+		f, err := c.c.Recv(ctx)
+		if err != nil {
+			c.t.Fatalf("waiting for %s: %v; got %q", sub, err, skipped)
 		}
+		s := compact(c.t, f)
+		if strings.Contains(s, sub) {
+			return s
+		}
+		skipped = append(skipped, s)
 	}
 }
 

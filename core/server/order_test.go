@@ -53,9 +53,16 @@ func (d *fakeDevice) Info() protocol.DeviceInfo {
 }
 
 func (d *fakeDevice) QueueOutputs(_ context.Context, cmds []device.FeatureOutput) (func(context.Context) error, error) {
+	var parts []string
 	for _, c := range cmds {
-		d.log(fmt.Sprintf("%s %d", c.Command.Type, c.Command.Value))
+		if c.Command.Value > 20 {
+			return nil, fmt.Errorf("%w: %d", device.ErrOutOfRange, c.Command.Value)
+		}
 	}
+	for _, c := range cmds {
+		parts = append(parts, fmt.Sprintf("%s %d", c.Command.Type, c.Command.Value))
+	}
+	d.log(strings.Join(parts, "+"))
 	return func(ctx context.Context) error {
 		select {
 		case <-d.release:
@@ -89,11 +96,9 @@ func TestCommandsQueuedInOrderWithoutWaiting(t *testing.T) {
 	}
 	defer c.c.Close()
 	c.handshake(4)
-	var frames []string
 	for v := 1; v <= 10; v++ {
-		frames = append(frames, fmt.Sprintf(`{"OutputCmd":{"Id":%d,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":%d}}}}`, 10+v, v))
+		c.send(fmt.Sprintf(`[{"OutputCmd":{"Id":%d,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":%d}}}}]`, 10+v, v))
 	}
-	c.send("[" + strings.Join(frames, ",") + "]")
 	c.send(`[{"StopCmd":{"Id":30}}]`)
 	// The device's lane reaches the subscription while no write has
 	// completed.
@@ -130,5 +135,49 @@ func TestCommandsQueuedInOrderWithoutWaiting(t *testing.T) {
 	}
 	if !oks[`[{"Ok":{"Id":30}}]`] || !oks[`[{"Ok":{"Id":20}}]`] {
 		t.Fatalf("replies %v", oks)
+	}
+}
+
+// The output commands of one frame for one device reach it in one call, so
+// a spec v4 client can change several features in one flush. Another
+// message in between ends the group; a refused command is answered on its
+// own and the others of its group still run.
+func TestFrameOutputsQueuedTogether(t *testing.T) {
+	dev := &fakeDevice{release: make(chan struct{})}
+	close(dev.release)
+	srv := server.New(&fakeManager{dev: dev, events: make(chan device.Event)})
+	defer srv.Close()
+	c := &raw{t: t, c: srv.Connector()}
+	if err := c.c.Connect(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	defer c.c.Close()
+	c.handshake(4)
+	out := func(id, dev, v int) string {
+		return fmt.Sprintf(`{"OutputCmd":{"Id":%d,"DeviceIndex":%d,"FeatureIndex":0,"Command":{"Vibrate":{"Value":%d}}}}`, id, dev, v)
+	}
+	c.send("[" + strings.Join([]string{out(2, 0, 1), out(3, 0, 2), out(4, 0, 3), `{"Ping":{"Id":5}}`,
+		out(6, 0, 4), out(7, 3, 1), out(8, 0, 5), out(9, 0, 99), out(10, 0, 6)}, ",") + "]")
+	got := map[string]bool{}
+	var errs []errorReply
+	for len(got)+len(errs) < 9 {
+		f := c.recv()
+		if e, ok := asErrorReply(f); ok {
+			errs = append(errs, e)
+			continue
+		}
+		got[f] = true
+	}
+	for _, id := range []int{2, 3, 4, 5, 6, 8, 10} {
+		if !got[fmt.Sprintf(`[{"Ok":{"Id":%d}}]`, id)] {
+			t.Errorf("no Ok for %d: %v", id, got)
+		}
+	}
+	if len(errs) != 2 || errs[0].ID != 7 || errs[1].ID != 9 || errs[1].Code != 4 {
+		t.Errorf("errors %+v, want Id 7 (no device) and 9 (out of range)", errs)
+	}
+	want := "Vibrate 1+Vibrate 2+Vibrate 3, Vibrate 4, Vibrate 5, Vibrate 6"
+	if ops := strings.Join(dev.Ops(), ", "); ops != want {
+		t.Fatalf("device got %s, want %s", ops, want)
 	}
 }

@@ -215,19 +215,35 @@ func (ss *session) reply(id uint32, err error) {
 }
 
 // frame handles one frame: each message on its own, so a bad one is
-// answered and the others still run.
+// answered and the others still run. Consecutive output commands for one
+// device are queued together, so they reach the device in one flush: a
+// spec v4 client has no other way to set several features at once.
 func (ss *session) frame(frame []byte) {
 	envs, err := protocol.SplitFrame(frame, ss.srv.opt.maxFrame)
 	if err != nil {
 		ss.send(protocol.NewError(0, protocol.ErrorMsg, "%v", err))
 		return
 	}
+	var b batch
 	for i := range envs {
 		if ss.ended() {
 			return
 		}
-		ss.envelope(&envs[i])
+		m := ss.decode(&envs[i])
+		if m == nil {
+			continue
+		}
+		if index, ok := outputTarget(m); ok {
+			if b.entries != nil && b.index != index {
+				ss.flush(&b)
+			}
+			ss.addOutput(&b, index, m)
+			continue
+		}
+		ss.flush(&b)
+		ss.dispatch(m)
 	}
+	ss.flush(&b)
 }
 
 func envID(e *protocol.Envelope) uint32 {
@@ -237,20 +253,22 @@ func envID(e *protocol.Envelope) uint32 {
 	return 0
 }
 
-func (ss *session) envelope(e *protocol.Envelope) {
+// decode returns the message of e, or nil when e was answered already (the
+// handshake, or a message that could not be decoded).
+func (ss *session) decode(e *protocol.Envelope) protocol.Message {
 	ss.mu.Lock()
 	ready, dec := ss.ready, ss.dec
 	ss.mu.Unlock()
 	if !ready {
 		ss.handshake(e)
-		return
+		return nil
 	}
 	m, err := dec.DecodeEnvelope(e)
 	if err != nil {
 		ss.send(protocol.NewError(envID(e), protocol.ErrorMsg, "%v", err))
-		return
+		return nil
 	}
-	ss.dispatch(m)
+	return m
 }
 
 // handshake answers the first RequestServerInfo in the client's version.
@@ -380,20 +398,8 @@ func (ss *session) dispatch(m protocol.Message) {
 		ss.onDevice(id, m.DeviceIndex, func(d Device, _ *view) (func(context.Context), error) {
 			return func(ctx context.Context) { ss.reply(id, d.Stop(ctx, nil, true, true)) }, nil
 		})
-	case *protocol.OutputCmd:
-		ss.onDevice(id, m.DeviceIndex, func(d Device, _ *view) (func(context.Context), error) {
-			return ss.outputJob(id, d, []device.FeatureOutput{{Feature: m.FeatureIndex, Command: m.Command}}), nil
-		})
 	case *protocol.InputCmd:
 		ss.inputCmd(m)
-	case *protocol.ScalarCmd, *protocol.VibrateCmd, *protocol.SingleMotorVibrateCmd, *protocol.RotateCmd, *protocol.LinearCmd:
-		ss.onDevice(id, deviceIndex(m), func(d Device, v *view) (func(context.Context), error) {
-			outs, _, err := v.outputs(m)
-			if err != nil {
-				return nil, err
-			}
-			return ss.outputJob(id, d, outs), nil
-		})
 	case *protocol.SensorReadCmd:
 		ss.sensorRead(m)
 	case *protocol.SensorSubscribeCmd:
@@ -413,20 +419,23 @@ func (ss *session) dispatch(m protocol.Message) {
 	}
 }
 
-func deviceIndex(m protocol.Message) uint32 {
+// outputTarget returns the device index of an output command.
+func outputTarget(m protocol.Message) (uint32, bool) {
 	switch m := m.(type) {
+	case *protocol.OutputCmd:
+		return m.DeviceIndex, true
 	case *protocol.ScalarCmd:
-		return m.DeviceIndex
+		return m.DeviceIndex, true
 	case *protocol.VibrateCmd:
-		return m.DeviceIndex
+		return m.DeviceIndex, true
 	case *protocol.SingleMotorVibrateCmd:
-		return m.DeviceIndex
+		return m.DeviceIndex, true
 	case *protocol.RotateCmd:
-		return m.DeviceIndex
+		return m.DeviceIndex, true
 	case *protocol.LinearCmd:
-		return m.DeviceIndex
+		return m.DeviceIndex, true
 	}
-	return 0
+	return 0, false
 }
 
 // device returns the device at index and, for old clients, its view.
@@ -495,16 +504,82 @@ func (ss *session) enqueue(index uint32, job func(context.Context), wait bool) b
 	}
 }
 
-// outputJob queues outputs on the device in lane order and answers once
-// they were written, without holding up the lane.
-func (ss *session) outputJob(id uint32, d Device, outs []device.FeatureOutput) func(context.Context) {
-	return func(ctx context.Context) {
-		wait, err := d.QueueOutputs(ctx, outs)
-		if err != nil {
-			ss.reply(id, err)
+// batch is consecutive output commands of one frame for one device.
+type batch struct {
+	index   uint32
+	dev     Device
+	entries []batchEntry
+}
+
+type batchEntry struct {
+	id   uint32
+	outs []device.FeatureOutput
+}
+
+// addOutput translates an output command and adds it to b; a command that
+// cannot be translated is answered at once.
+func (ss *session) addOutput(b *batch, index uint32, m protocol.Message) {
+	id := m.MessageID()
+	d, v, err := ss.device(index)
+	if err != nil {
+		ss.reply(id, err)
+		return
+	}
+	var outs []device.FeatureOutput
+	if c, ok := m.(*protocol.OutputCmd); ok {
+		outs = []device.FeatureOutput{{Feature: c.FeatureIndex, Command: c.Command}}
+	} else if outs, _, err = v.outputs(m); err != nil {
+		ss.reply(id, err)
+		return
+	}
+	if b.entries != nil && b.dev != d {
+		ss.flush(b)
+	}
+	b.index, b.dev = index, d
+	b.entries = append(b.entries, batchEntry{id: id, outs: outs})
+}
+
+// flush queues b's commands on the device's lane as one job.
+func (ss *session) flush(b *batch) {
+	if len(b.entries) == 0 {
+		return
+	}
+	entries, d, index := b.entries, b.dev, b.index
+	*b = batch{}
+	job := func(ctx context.Context) {
+		var all []device.FeatureOutput
+		for _, e := range entries {
+			all = append(all, e.outs...)
+		}
+		wait, err := d.QueueOutputs(ctx, all)
+		if err == nil {
+			ss.goTracked(func() {
+				err := wait(ss.ctx)
+				for _, e := range entries {
+					ss.reply(e.id, err)
+				}
+			})
 			return
 		}
-		ss.goTracked(func() { ss.reply(id, wait(ss.ctx)) })
+		if len(entries) == 1 {
+			ss.reply(entries[0].id, err)
+			return
+		}
+		// Something was refused: queue the commands one by one, so that
+		// each gets its own answer.
+		for _, e := range entries {
+			wait, err := d.QueueOutputs(ctx, e.outs)
+			if err != nil {
+				ss.reply(e.id, err)
+				continue
+			}
+			ss.goTracked(func() { ss.reply(e.id, wait(ss.ctx)) })
+		}
+	}
+	if !ss.enqueue(index, job, false) {
+		for _, e := range entries {
+			ss.send(protocol.NewError(e.id, protocol.ErrorDevice, "device %d has %d commands waiting; try again later", index, laneDepth))
+		}
 	}
 }
 
