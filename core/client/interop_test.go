@@ -1,166 +1,29 @@
 package client_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bphost/bphost/core/client"
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/protocol"
+	"github.com/bphost/bphost/internal/peerstest"
 )
 
 // The interop tests run the Rust reference server (buttplug-rs 7.1.5 compiled
 // to WASM, spec v3 only) from interop/peers with simulated Bluetooth toys,
 // and check the bytes it writes to them.
 
-// peersDir finds the peers folder: $BPHOST_PEERS_DIR, else
-// <module root>/interop/peers. It skips the test when node or the
-// installed packages are missing.
-func peersDir(t *testing.T) string {
+// wasmServer runs the reference server and returns its websocket URL and
+// the process, whose output lines are the server's log.
+func wasmServer(t *testing.T, ctx context.Context, env ...string) (string, *peerstest.Process) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("interop: node is not installed; install Node.js 20+ to run the reference server")
-	}
-	dir := os.Getenv("BPHOST_PEERS_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "interop", "peers")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Fatal("interop: no go.mod above " + wd)
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "buttplug-wasm")); err != nil {
-		t.Skipf("interop: %s has no node_modules/buttplug-wasm; run `npm ci` there (or set BPHOST_PEERS_DIR)", dir)
-	}
-	return dir
-}
-
-// peerLog collects the server's output lines.
-type peerLog struct {
-	mu     sync.Mutex
-	lines  []string
-	notify chan struct{}
-}
-
-func (l *peerLog) add(line string) {
-	l.mu.Lock()
-	l.lines = append(l.lines, line)
-	l.mu.Unlock()
-	select {
-	case l.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (l *peerLog) snapshot() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.lines...)
-}
-
-// wait returns the index of the first line from index from on that
-// matches re.
-func (l *peerLog) wait(ctx context.Context, from int, re *regexp.Regexp) (int, error) {
-	for {
-		lines := l.snapshot()
-		for i := from; i < len(lines); i++ {
-			if re.MatchString(lines[i]) {
-				return i, nil
-			}
-		}
-		select {
-		case <-l.notify:
-		case <-ctx.Done():
-			return 0, fmt.Errorf("server log has no line matching %q: %w", re, ctx.Err())
-		}
-	}
-}
-
-// wasmServer runs `node wasm-server.mjs PORT` and returns its websocket URL
-// and log. The process is killed when the test ends.
-func wasmServer(t *testing.T, ctx context.Context, env ...string) (string, *peerLog) {
-	t.Helper()
-	dir := peersDir(t)
-	for attempt := 0; ; attempt++ {
-		port := freePort(t)
-		log := &peerLog{notify: make(chan struct{}, 1)}
-		cmd := exec.Command("node", "wasm-server.mjs", strconv.Itoa(port))
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = cmd.Stdout
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("interop: starting node: %v", err)
-		}
-		read := make(chan struct{})
-		go func() {
-			defer close(read)
-			sc := bufio.NewScanner(out)
-			sc.Buffer(make([]byte, 64<<10), 1<<20)
-			for sc.Scan() {
-				log.add(sc.Text())
-			}
-		}()
-		exited := make(chan error, 1)
-		go func() {
-			<-read // Wait closes the pipe: read it to the end first
-			exited <- cmd.Wait()
-		}()
-		stop := func() {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		listening := regexp.MustCompile(`on ws://127\.0\.0\.1:` + strconv.Itoa(port))
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err = log.wait(wctx, 0, listening)
-		cancel()
-		if err == nil {
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() || testing.Verbose() {
-					t.Logf("server log:\n%s", strings.Join(log.snapshot(), "\n"))
-				}
-			})
-			return fmt.Sprintf("ws://127.0.0.1:%d", port), log
-		}
-		stop()
-		if attempt == 2 {
-			t.Fatalf("interop: the server did not start: %v\n%s", err, strings.Join(log.snapshot(), "\n"))
-		}
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return peerstest.StartWASMServer(t, ctx, env...)
 }
 
 // hexBytes writes s the way the server log shows written bytes.
@@ -205,7 +68,7 @@ func TestInteropWASMServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	url, log := wasmServer(t, ctx)
-	start := len(log.snapshot())
+	start := len(log.Lines())
 
 	// A generous handshake timeout: the server loads a WASM module for each
 	// connection before answering, and this test is about its Error.
@@ -236,7 +99,7 @@ func TestInteropWASMServer(t *testing.T) {
 		`conn1 C->S \[\{"RequestServerInfo":\{"Id":2,"ClientName":"bphost interop","MessageVersion":3\}\}\]`,
 		`conn1 S->C \[\{"ServerInfo":\{"Id":2,"MessageVersion":3,`,
 	} {
-		i, err := log.wait(ctx, at, regexp.MustCompile(re))
+		i, err := log.WaitLine(ctx, at, regexp.MustCompile(re))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,17 +133,17 @@ func TestInteropWASMServer(t *testing.T) {
 	}
 
 	// Vibrate at half: the toys get the reference server's bytes.
-	mark := len(log.snapshot())
+	mark := len(log.Lines())
 	if err := lovense.Vibrate(ctx, client.Fraction(0.5)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := log.wait(ctx, mark, lovenseWrite("Vibrate:10;")); err != nil {
+	if _, err := log.WaitLine(ctx, mark, lovenseWrite("Vibrate:10;")); err != nil {
 		t.Fatal(err)
 	}
 	if err := magic.Vibrate(ctx, client.Fraction(0.5)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := log.wait(ctx, mark, magicMotionWrite("0b ff 04 0a 32 32 00 04 08 32 64 00")); err != nil {
+	if _, err := log.WaitLine(ctx, mark, magicMotionWrite("0b ff 04 0a 32 32 00 04 08 32 64 00")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -290,7 +153,7 @@ func TestInteropWASMServer(t *testing.T) {
 	if err != nil || level != 85 {
 		t.Errorf("Lovense battery = %d, %v; want 85", level, err)
 	}
-	if _, err := log.wait(ctx, mark, lovenseWrite("Battery;")); err != nil {
+	if _, err := log.WaitLine(ctx, mark, lovenseWrite("Battery;")); err != nil {
 		t.Fatal(err)
 	}
 	_, err = magic.Battery(ctx)
@@ -299,17 +162,17 @@ func TestInteropWASMServer(t *testing.T) {
 	}
 
 	// Stop one device, then everything.
-	mark = len(log.snapshot())
+	mark = len(log.Lines())
 	if err := lovense.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := log.wait(ctx, mark, lovenseWrite("Vibrate:0;")); err != nil {
+	if _, err := log.WaitLine(ctx, mark, lovenseWrite("Vibrate:0;")); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.StopAllDevices(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := log.wait(ctx, mark, magicMotionWrite("0b ff 04 0a 32 32 00 04 08 00 64 00")); err != nil {
+	if _, err := log.WaitLine(ctx, mark, magicMotionWrite("0b ff 04 0a 32 32 00 04 08 00 64 00")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -331,10 +194,10 @@ func TestInteropWASMServer(t *testing.T) {
 	if removed != 2 || magic.Connected() || lovense.Connected() {
 		t.Errorf("%d DeviceRemoved; connected %v %v", removed, magic.Connected(), lovense.Connected())
 	}
-	if _, err := log.wait(ctx, at, regexp.MustCompile(`conn1 closed`)); err != nil {
+	if _, err := log.WaitLine(ctx, at, regexp.MustCompile(`conn1 closed`)); err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range log.snapshot() {
+	for _, line := range log.Lines() {
 		if strings.Contains(line, "conn2") {
 			t.Errorf("a second connection was opened: %s", line)
 		}
@@ -361,7 +224,7 @@ func TestInteropWASMServerReconnect(t *testing.T) {
 		info.Refused[0].Version != protocol.Version4 || !errors.As(info.Refused[0].Err, &perr) {
 		t.Fatalf("ServerInfo %+v, want v3 after v4 refused with an Error and a reconnect", info)
 	}
-	if _, err := log.wait(ctx, 0, regexp.MustCompile(`conn2 S->C \[\{"ServerInfo":\{"Id":1,"MessageVersion":3,`)); err != nil {
+	if _, err := log.WaitLine(ctx, 0, regexp.MustCompile(`conn2 S->C \[\{"ServerInfo":\{"Id":1,"MessageVersion":3,`)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.StartScanning(ctx); err != nil {
@@ -371,14 +234,14 @@ func TestInteropWASMServerReconnect(t *testing.T) {
 	if err := toy.Vibrate(ctx, client.Fraction(0.25)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := log.wait(ctx, 0, lovenseWrite("Vibrate:5;")); err != nil {
+	if _, err := log.WaitLine(ctx, 0, lovenseWrite("Vibrate:5;")); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestInteropServerAbsent(t *testing.T) {
 	c := client.New("bphost interop")
-	err := c.Connect(context.Background(), &wsConnector{url: fmt.Sprintf("ws://127.0.0.1:%d", freePort(t))})
+	err := c.Connect(context.Background(), &wsConnector{url: fmt.Sprintf("ws://127.0.0.1:%d", peerstest.FreePort(t))})
 	if !errors.Is(err, client.ErrServerAbsent) {
 		t.Fatalf("Connect to a closed port = %v, want ErrServerAbsent", err)
 	}
