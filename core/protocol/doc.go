@@ -11,7 +11,7 @@
 // negotiated [Version]. Go types for those shapes carry the first version that
 // used them as a suffix: [DeviceListV3] is the DeviceList of spec v3, and the
 // unsuffixed [DeviceList] is the current spec v4 one. A server that does not yet
-// know the client's version decodes the first frame with [DecodeHandshake].
+// know the client's version reads it from the first message with [DetectVersion].
 //
 // Bad input never panics: it yields a [*DecodeError] that names the message,
 // its Id when readable, the field, and wraps one of the sentinel errors

@@ -218,7 +218,23 @@ func TestHungDeviceDoesNotBlockSession(t *testing.T) {
 	c.roundTrip(`[{"OutputCmd":{"Id":4,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":2}}}}]`, `[{"Ok":{"Id":4}}]`)
 	c.roundTrip(`[{"InputCmd":{"Id":5,"DeviceIndex":1,"FeatureIndex":1,"Type":"Battery","Command":"Read"}}]`,
 		`[{"InputReading":{"Id":5,"DeviceIndex":1,"FeatureIndex":1,"Reading":{"Battery":{"Value":85}}}}]`)
-	if e := c.expectError(2, 4); !strings.Contains(e.Message, "timed out") {
-		t.Fatalf("hung read: %+v", e)
+	// Reads waiting on devices are bounded: the one past the limit is
+	// refused at once.
+	var reads []string
+	for id := 100; id < 164; id++ {
+		reads = append(reads, fmt.Sprintf(`{"InputCmd":{"Id":%d,"DeviceIndex":0,"FeatureIndex":1,"Type":"Battery","Command":"Read"}}`, id))
+	}
+	c.send("[" + strings.Join(reads, ",") + "]")
+	if e := c.expectError(163, 4); !strings.Contains(e.Message, "reads are waiting") {
+		t.Fatalf("read past the limit: %+v", e)
+	}
+	for {
+		e, ok := asErrorReply(c.until(`"Error"`))
+		if !ok || e.Code != 4 || !strings.Contains(e.Message, "timed out") {
+			t.Fatalf("hung read: %+v", e)
+		}
+		if e.ID == 2 {
+			break
+		}
 	}
 }

@@ -17,8 +17,12 @@ import (
 
 // laneDepth is how many commands may wait for one device in a session;
 // beyond it commands are refused with ERROR_DEVICE instead of piling up
-// behind a device that stopped answering.
-const laneDepth = 256
+// behind a device that stopped answering. maxReads bounds the input reads
+// in flight in a session the same way.
+const (
+	laneDepth = 256
+	maxReads  = 64
+)
 
 // session is one client connection from its first frame until its
 // goroutines are gone. The reader (the goroutine of ServeConn) decodes and
@@ -42,6 +46,7 @@ type session struct {
 
 	first []byte        // a frame read before the session started
 	shook chan struct{} // closed by the handshake
+	reads chan struct{} // a token per input read in flight
 	ping  chan struct{} // a Ping arrived
 
 	writeMu sync.Mutex
@@ -76,6 +81,7 @@ func newSession(s *Server, conn Conn) *session {
 		released: make(chan struct{}),
 		shook:    make(chan struct{}),
 		ping:     make(chan struct{}, 1),
+		reads:    make(chan struct{}, maxReads),
 		known:    map[uint32]bool{},
 		views:    map[Device]*view{},
 		lanes:    map[uint32]chan func(context.Context){},
@@ -632,7 +638,14 @@ func (ss *session) stopCmd(m *protocol.StopCmd) {
 // read runs an input read on its own goroutine: reads keep no order, and a
 // device that never answers must not hold up its lane.
 func (ss *session) read(d Device, feature uint32, t protocol.InputType, answer func(int32, error)) {
+	select {
+	case ss.reads <- struct{}{}:
+	default:
+		answer(0, protocol.NewError(0, protocol.ErrorDevice, "%d reads are waiting for devices; try again later", maxReads))
+		return
+	}
 	ss.goTracked(func() {
+		defer func() { <-ss.reads }()
 		v, err := d.Input(ss.ctx, feature, t, protocol.InputCommandRead)
 		answer(v, err)
 	})

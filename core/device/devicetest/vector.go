@@ -6,7 +6,7 @@
 //
 // The step that executes client messages is behind the Client interface,
 // so the same vectors run directly against the device manager
-// (NewDirectClient) or through a server session.
+// (NewDirectClient) or through a server session (core/server's tests).
 package devicetest
 
 import (
