@@ -226,13 +226,17 @@ func (s *Server) ServeConn(ctx context.Context, conn Conn) error {
 		// noticed yet (a reconnect after a crash): decide on the new
 		// client's first frame, not on its arrival, and give the old
 		// session a moment to notice.
-		var f *[]byte
-		if f, err = s.firstFrame(conn); err == nil {
-			if ss, err = s.admit(ctx, conn, busyGrace); err == nil {
-				ss.first = *f
-			} else {
-				first = *f
-			}
+		f, ferr := s.firstFrame(conn)
+		if ferr != nil {
+			// Gone before saying anything: nothing to answer.
+			conn.Close()
+			s.notify(SessionEvent{Kind: SessionRefused, Err: err})
+			return err
+		}
+		if ss, err = s.admit(ctx, conn, busyGrace); err == nil {
+			ss.first = *f
+		} else {
+			first = *f
 		}
 	}
 	if err != nil {
