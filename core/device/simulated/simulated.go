@@ -14,6 +14,7 @@ package simulated
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -89,18 +90,33 @@ func WithAddress(a string) DeviceOption { return func(d *Device) { d.adv.Address
 // WithBattery sets the battery level.
 func WithBattery(level int32) DeviceOption { return func(d *Device) { d.state.Battery = level } }
 
+// ErrNoProtocol means a device's protocol has no implementation, so a
+// simulated device of it could never connect.
+var ErrNoProtocol = errors.New("protocol not implemented")
+
 // Add creates a device from a device name of the configuration, e.g.
-// "Lovense Hush". When scanning, it is reported at once.
+// "Lovense Hush". When several protocols have a model of that name, the
+// first one implemented is used. When scanning, it is reported at once.
 func (m *Manager) Add(name string, opts ...DeviceOption) (*Device, error) {
 	defs := m.db.FindByName(name)
 	if len(defs) == 0 {
 		return nil, fmt.Errorf("simulated: no device named %q in the device configuration", name)
 	}
+	for _, def := range defs {
+		if _, ok := protocols.Lookup(def.Protocol); ok {
+			return m.AddDefinition(def, opts...)
+		}
+	}
 	return m.AddDefinition(defs[0], opts...)
 }
 
 // AddDefinition creates a device of a definition from the configuration.
+// It fails with ErrNoProtocol when the definition's protocol has no
+// implementation.
 func (m *Manager) AddDefinition(def *config.Definition, opts ...DeviceOption) (*Device, error) {
+	if _, ok := protocols.Lookup(def.Protocol); !ok {
+		return nil, fmt.Errorf("simulated: cannot simulate %q: protocol %s: %w", def.Name, def.Protocol, ErrNoProtocol)
+	}
 	ident := ""
 	if len(def.Identifiers) > 0 {
 		ident = def.Identifiers[0]

@@ -110,9 +110,43 @@ func TestEveryProtocolSimulates(t *testing.T) {
 			t.Errorf("device %s came up as %s %q, want %s %q", addr, d.Protocol(), d.Name(), e.protocol, e.name)
 		}
 	}
-	if len(picked)+len(skipped) != len(protocols.Registered()) || len(skipped) > 1 {
+	if len(picked)+len(skipped) != len(protocols.Registered()) {
 		t.Errorf("%d protocols simulated, %d skipped (%v), %d registered", len(picked), len(skipped), skipped, len(protocols.Registered()))
 	}
+	// A skipped protocol must have a reason: every port it is found on is
+	// one other registered protocols are found on too ("default").
+	for p := range skipped {
+		if !sharesSerialPorts(db, p) {
+			t.Errorf("%s could not be simulated, though no other protocol shares its serial port", p)
+		}
+	}
+}
+
+// sharesSerialPorts reports whether protocol p is found on serial ports
+// only, each of which another registered protocol is found on as well.
+func sharesSerialPorts(db *config.DB, p string) bool {
+	specs := db.Communication(p)
+	if len(specs) == 0 {
+		return false
+	}
+	for _, s := range specs {
+		if s.Serial == nil {
+			return false
+		}
+		shared := false
+		for _, other := range protocols.Registered() {
+			if other == p {
+				continue
+			}
+			for _, o := range db.Communication(other) {
+				shared = shared || (o.Serial != nil && o.Serial.Port == s.Serial.Port)
+			}
+		}
+		if !shared {
+			return false
+		}
+	}
+	return true
 }
 
 func TestRecordsAndObserver(t *testing.T) {
@@ -220,6 +254,59 @@ func TestScriptedDevice(t *testing.T) {
 	}
 	if sd.Connected() {
 		t.Fatal("still connected")
+	}
+}
+
+// A device whose protocol has no implementation could never connect, so
+// it is refused, naming the device and the protocol; a name that a
+// protocol without implementation shares with an implemented one picks the
+// implemented one.
+func TestAddRefusesUnimplementedProtocol(t *testing.T) {
+	const base = `{"version":{"major":4,"minor":0},"protocols":{
+	 "bphost-test-missing":{"communication":[{"btle":{"names":["NoImpl"],
+	   "services":{"0000fff0-0000-1000-8000-00805f9b34fb":{"tx":"0000fff1-0000-1000-8000-00805f9b34fb"}}}}],
+	  "defaults":{"id":"6f1d0c1e-6a53-4d36-9d55-0b7f1f8c2a10","name":"Phantom Toy","features":[
+	   {"id":"0c0f3f64-49f3-4a3e-8a3e-0d8f5e9b7c21","index":0,"output":{"vibrate":{"value":[0,10]}}}]}}}}`
+	custom, err := config.Load(&config.Source{Name: "base.json", Data: []byte(base)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		db             *config.DB
+		name, protocol string
+	}{
+		{custom, "Phantom Toy", "bphost-test-missing"},
+		// Deliberately unregistered: an HTTP service, not a device link.
+		{mustDB(t), "Lovense Connect Service Device", "lovense-connect-service"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, ok := protocols.Lookup(c.protocol); ok {
+				t.Fatalf("protocol %s is implemented; pick another", c.protocol)
+			}
+			sim := simulated.New(c.db)
+			defer sim.Close()
+			_, err := sim.Add(c.name)
+			if !errors.Is(err, simulated.ErrNoProtocol) {
+				t.Fatalf("Add(%q): %v; want ErrNoProtocol", c.name, err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, c.name) || !strings.Contains(msg, c.protocol) {
+				t.Errorf("error %q names neither the device nor the protocol", msg)
+			}
+			if n := len(sim.Devices()); n != 0 {
+				t.Errorf("%d devices created", n)
+			}
+		})
+	}
+	// "Lovense Max" is also a model of lovense-connect-service.
+	sim := simulated.New(mustDB(t))
+	defer sim.Close()
+	d, err := sim.Add("Lovense Max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := d.Definition().Protocol; p != "lovense" {
+		t.Errorf("Lovense Max simulated with protocol %s", p)
 	}
 }
 
