@@ -2,7 +2,6 @@ package protocols
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -24,34 +23,9 @@ var flufferKey = []byte("jdk#Flu%y6fer32f")
 
 const flufferCompany = 0x684a
 
-func flufferEncrypt(data []byte) []byte {
-	block, _ := aes.NewCipher(flufferKey)
-	pad := aes.BlockSize - len(data)%aes.BlockSize
-	buf := append(append([]byte(nil), data...), make([]byte, pad)...)
-	for i := len(data); i < len(buf); i++ {
-		buf[i] = byte(pad)
-	}
-	for i := 0; i < len(buf); i += aes.BlockSize {
-		block.Encrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
-	}
-	return buf
-}
+func flufferEncrypt(data []byte) []byte { return ecbEncrypt(flufferKey, data) }
 
-func flufferDecrypt(data []byte) ([]byte, error) {
-	if len(data) == 0 || len(data)%aes.BlockSize != 0 {
-		return nil, fmt.Errorf("%w: fluffer packet of %d bytes", ErrBadReply, len(data))
-	}
-	block, _ := aes.NewCipher(flufferKey)
-	buf := append([]byte(nil), data...)
-	for i := 0; i < len(buf); i += aes.BlockSize {
-		block.Decrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
-	}
-	pad := int(buf[len(buf)-1])
-	if pad == 0 || pad > aes.BlockSize {
-		return nil, fmt.Errorf("%w: fluffer padding", ErrBadReply)
-	}
-	return buf[:len(buf)-pad], nil
-}
+func flufferDecrypt(data []byte) ([]byte, error) { return ecbDecrypt(flufferKey, data, "fluffer") }
 
 // flufferAdvertised unscrambles the 4 identifying bytes of the
 // advertisement (company id little-endian, then the data).

@@ -2,6 +2,8 @@ package protocols
 
 import (
 	"context"
+	"crypto/aes"
+	"fmt"
 	"time"
 
 	"github.com/bphost/bphost/core/device/comm"
@@ -152,3 +154,93 @@ type keepalive struct {
 }
 
 func (k keepalive) KeepaliveInterval() time.Duration { return k.interval }
+
+// xor8 is the XOR of the bytes of b, the checksum byte of several
+// protocols.
+func xor8(b []byte) byte {
+	var x byte
+	for _, c := range b {
+		x ^= c
+	}
+	return x
+}
+
+// sum8 is the sum of the bytes of b modulo 256.
+func sum8(b []byte) byte {
+	var s byte
+	for _, c := range b {
+		s += c
+	}
+	return s
+}
+
+// initFunc is a Protocol identified by its advertised name whose Init is
+// the function itself, for protocols that talk to the device before their
+// handler exists.
+type initFunc func(ctx context.Context, link Link, def *config.Definition) (Handler, error)
+
+func (f initFunc) Identify(_ context.Context, link Link) (string, error) { return link.Name(), nil }
+
+func (f initFunc) Init(ctx context.Context, link Link, def *config.Definition) (Handler, error) {
+	return f(ctx, link, def)
+}
+
+// identifiedAs is a Generic protocol whose devices all resolve to one
+// configuration identifier, whatever name they advertise.
+type identifiedAs struct {
+	Generic
+	ident string
+}
+
+func (p identifiedAs) Identify(context.Context, Link) (string, error) { return p.ident, nil }
+
+// ecbEncrypt encrypts data with AES in ECB mode after PKCS#7 padding, the
+// scheme of the Fluffer and VibCrafter firmwares. key must be 16, 24 or 32
+// bytes (a fixed key of the caller).
+func ecbEncrypt(key, data []byte) []byte {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil
+	}
+	pad := aes.BlockSize - len(data)%aes.BlockSize
+	buf := append(append([]byte(nil), data...), make([]byte, pad)...)
+	for i := len(data); i < len(buf); i++ {
+		buf[i] = byte(pad)
+	}
+	for i := 0; i < len(buf); i += aes.BlockSize {
+		block.Encrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
+	}
+	return buf
+}
+
+// ecbDecrypt reverses ecbEncrypt; what names the packet in errors.
+func ecbDecrypt(key, data []byte, what string) ([]byte, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s key: %w", what, err)
+	}
+	if len(data) == 0 || len(data)%aes.BlockSize != 0 {
+		return nil, fmt.Errorf("%w: %s packet of %d bytes", ErrBadReply, what, len(data))
+	}
+	buf := append([]byte(nil), data...)
+	for i := 0; i < len(buf); i += aes.BlockSize {
+		block.Decrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
+	}
+	pad := int(buf[len(buf)-1])
+	if pad == 0 || pad > aes.BlockSize {
+		return nil, fmt.Errorf("%w: %s padding", ErrBadReply, what)
+	}
+	return buf[:len(buf)-pad], nil
+}
+
+// outputFeatures lists the features of def that have an output of type t,
+// by index.
+func outputFeatures(def *config.Definition, t protocol.OutputType) []uint32 {
+	var out []uint32
+	for _, f := range def.Features {
+		if f.Output(t) != nil {
+			out = append(out, f.Index)
+		}
+	}
+	return out
+}

@@ -9,18 +9,21 @@ import (
 	"github.com/bphost/bphost/core/protocol"
 )
 
-// MysteryVibe: 43 02 00 on txmode at connect; then every motor's speed in
-// one packet on txvibrate, repeated every 93 ms or the toy stops.
+// MysteryVibe: 43 02 00 on txmode at connect (03 02 40 for the second
+// generation); then every motor's speed in one packet on txvibrate,
+// repeated every 93 ms or the toy stops.
 func init() {
-	Register("mysteryvibe", func() Protocol { return mysteryVibe{} })
+	Register("mysteryvibe", func() Protocol { return mysteryVibe{mode: []byte{0x43, 0x02, 0x00}} })
+	Register("mysteryvibe-v2", func() Protocol { return mysteryVibe{mode: []byte{0x03, 0x02, 0x40}} })
 }
 
-type mysteryVibe struct{}
+// mysteryVibe writes mode at connect.
+type mysteryVibe struct{ mode []byte }
 
 func (mysteryVibe) Identify(_ context.Context, link Link) (string, error) { return link.Name(), nil }
 
-func (mysteryVibe) Init(ctx context.Context, link Link, def *config.Definition) (Handler, error) {
-	if err := link.Write(ctx, comm.EndpointTxMode, []byte{0x43, 0x02, 0x00}, true); err != nil {
+func (p mysteryVibe) Init(ctx context.Context, link Link, def *config.Definition) (Handler, error) {
+	if err := link.Write(ctx, comm.EndpointTxMode, p.mode, true); err != nil {
 		return nil, err
 	}
 	h := combined(def, comm.EndpointTxVibrate, false, isType(protocol.OutputVibrate), func(s *state) []byte {

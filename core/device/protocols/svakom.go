@@ -101,12 +101,7 @@ func init() {
 	})
 	RegisterGeneric("svakom-v5", func(def *config.Definition) (Handler, error) {
 		s := newState(def)
-		var vibes []uint32
-		for _, f := range def.Features {
-			if f.Output(protocol.OutputVibrate) != nil {
-				vibes = append(vibes, f.Index)
-			}
-		}
+		vibes := outputFeatures(def, protocol.OutputVibrate)
 		return HandlerFunc(func(o Output) ([]Command, error) {
 			switch o.Type {
 			case protocol.OutputOscillate:
