@@ -353,3 +353,25 @@ func (b *breakingConn) Recv(ctx context.Context) ([]byte, error) {
 }
 
 func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o600) }
+
+// On a terminal the scan shows one status line, rewritten in place and
+// cleared at the end; elsewhere nothing.
+func TestProgressLine(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progressLine{w: &buf}
+	p.show("scanning 0.2s/3s, 0 device(s)")
+	p.show("scanning 0.4s/3s, 1 device(s)")
+	p.done()
+	p.done()
+	want := "\r\033[Kscanning 0.2s/3s, 0 device(s)\r\033[Kscanning 0.4s/3s, 1 device(s)\r\033[K"
+	if buf.String() != want {
+		t.Fatalf("wrote %q, want %q", buf.String(), want)
+	}
+	quiet := &progressLine{}
+	quiet.show("x")
+	quiet.done()
+	a := &app{stderr: &buf}
+	if a.progress().w != nil {
+		t.Fatal("progress on a buffer, which is not a terminal")
+	}
+}

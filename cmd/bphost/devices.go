@@ -18,6 +18,10 @@ import (
 // when the server does not list it yet.
 const defaultScan = 3 * time.Second
 
+// scanGrace is how long a scan waits for devices after the server said it
+// finished scanning.
+const scanGrace = 250 * time.Millisecond
+
 func devicesCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 	scan := fs.Duration("scan", defaultScan, "how long to scan for devices (0: list what the server already has)")
 	return func(ctx context.Context) error {
@@ -72,8 +76,15 @@ func (a *app) scanFor(ctx context.Context, c *client.Client, d time.Duration, do
 				finished = true
 				break
 			}
-			if dis, isDis := ev.(client.Disconnected); isDis {
-				return fmt.Errorf("while scanning: %w", dis.Err)
+			switch e := ev.(type) {
+			case client.Disconnected:
+				return fmt.Errorf("while scanning: %w", e.Err)
+			case client.ScanningFinished:
+				// The server is done looking (simulated devices, or every
+				// backend gave up). Some servers report this just before
+				// their last DeviceAdded, so late arrivals get a moment.
+				// (Go 1.23+ timers: Reset never leaves a stale value in C.)
+				deadline.Reset(min(scanGrace, max(d-time.Since(start), 0)))
 			}
 		}
 	}
