@@ -27,7 +27,7 @@ import (
 // spec v1–v2 cannot express (ScalarCmd outside a !VersionGated block) fail
 // for those versions, as the reference leaves them out of its v1/v2 runs.
 var serverVectorFloor = map[protocol.Version]int{
-	protocol.Version4: 80, protocol.Version3: 80, protocol.Version2: 64, protocol.Version1: 64,
+	protocol.Version4: 81, protocol.Version3: 81, protocol.Version2: 64, protocol.Version1: 64,
 }
 
 // vectorClient executes a vector's messages with the Go client, mapping
