@@ -3,6 +3,7 @@ package pluginapi_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,6 +28,13 @@ var (
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(hostHelper())
+	}
+	flag.Parse()
+	if fuzzOrList() {
+		// Listing tests and running fuzz targets (each fuzz worker runs
+		// TestMain too) need no plugin binaries; building them there would
+		// cost seconds per process.
+		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "pluginapi-test-")
 	if err != nil {
@@ -58,6 +66,16 @@ func TestMain(m *testing.M) {
 		return code
 	}()
 	os.Exit(code)
+}
+
+// fuzzOrList reports whether this process only lists tests or fuzzes.
+func fuzzOrList() bool {
+	for _, name := range []string{"test.list", "test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // testCtx bounds a test so that a bug is a failure, not a hang.
