@@ -31,7 +31,7 @@ func (m *manualTicker) tick(t *testing.T, h *harness) {
 		t.Fatal("ping loop did not take the tick")
 	}
 }
-func (m *manualTicker) Stop()               { m.once.Do(func() { close(m.stopped) }) }
+func (m *manualTicker) Stop() { m.once.Do(func() { close(m.stopped) }) }
 
 // tickers records the ping intervals the client asked for and hands out
 // manual tickers.
