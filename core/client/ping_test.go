@@ -143,7 +143,10 @@ func TestNoPing(t *testing.T) {
 
 // With the real ticker, pings keep coming while connected.
 func TestPingRealTicker(t *testing.T) {
-	h := start(t, fakeserver.Config{MaxPingTime: 20})
+	// 500 ms between pings, each with as long to be answered: enough on a
+	// loaded machine, where a shorter limit fails pings the test expects to
+	// pass.
+	h := start(t, fakeserver.Config{MaxPingTime: 1000})
 	for range 3 {
 		h.expect(`[{"Ping":{"Id":*}}]`)
 	}

@@ -159,7 +159,9 @@ func TestUnknownReplyIsReported(t *testing.T) {
 }
 
 func TestRequestTimeout(t *testing.T) {
-	h := start(t, fakeserver.Config{DevicesV4: devicesV4()}, WithRequestTimeout(30*time.Millisecond))
+	// The timeout also bounds Connect's device list request, which must
+	// succeed on a loaded machine; the withheld command still times out.
+	h := start(t, fakeserver.Config{DevicesV4: devicesV4()}, WithRequestTimeout(500*time.Millisecond))
 	withhold[*protocol.OutputCmd](h.sess)
 	err := h.device(0).Vibrate(h.ctx, Fraction(0.5))
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {

@@ -645,8 +645,10 @@ func (ss *session) read(d Device, feature uint32, t protocol.InputType, answer f
 		return
 	}
 	ss.goTracked(func() {
-		defer func() { <-ss.reads }()
 		v, err := d.Input(ss.ctx, feature, t, protocol.InputCommandRead)
+		// The slot is free once the device answered, before the client
+		// hears it: a client that reads again on the reply must find room.
+		<-ss.reads
 		answer(v, err)
 	})
 }
