@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +244,33 @@ func TestDisconnectMessage(t *testing.T) {
 	c.handshake(3)
 	c.send(`[{"Disconnect":{"Id":2}}]`)
 	c.expectError(2, 3)
+}
+
+// ScanningFinished goes only to a client that asked to scan: a scan that
+// someone else started (another session, the application) may end while
+// this client is connected, and it must not hear of it. A client that scans
+// hears when its scan ends.
+func TestScanningFinishedOnlyAfterStartScanning(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.connected("Lovense Hush")
+	c := r.raw()
+	c.handshake(4)
+	// A scan the client did not ask for; simulated scans end by themselves.
+	if err := r.m.StartScanning(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	for r.m.Scanning() {
+		time.Sleep(time.Millisecond)
+	}
+	// The manager's ScanningFinished is out; Ping round trips after it
+	// must come back alone.
+	for id := 2; id < 6; id++ {
+		time.Sleep(20 * time.Millisecond)
+		c.send(fmt.Sprintf(`[{"Ping":{"Id":%d}}]`, id))
+		if got := c.recv(); got != fmt.Sprintf(`[{"Ok":{"Id":%d}}]`, id) {
+			t.Fatalf("a client that did not scan got %s", got)
+		}
+	}
+	c.roundTrip(`[{"StartScanning":{"Id":20}}]`, `[{"Ok":{"Id":20}}]`)
+	c.until(`"ScanningFinished"`)
 }

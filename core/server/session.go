@@ -64,6 +64,10 @@ type session struct {
 	views   map[Device]*view
 	lanes   map[uint32]chan func(context.Context)
 	sensors map[subKey]uint32 // spec v3 subscriptions: their SensorIndex
+	// scanning is set from StartScanning until the ScanningFinished that
+	// follows: a client that did not ask to scan is not told it ended (the
+	// scan of an earlier session may finish during this one).
+	scanning bool
 }
 
 type subKey struct {
@@ -379,6 +383,10 @@ func (ss *session) dispatch(m protocol.Message) {
 		ss.ok(id)
 		ss.end(nil)
 	case *protocol.StartScanning:
+		// Set first: the manager may finish at once.
+		ss.mu.Lock()
+		ss.scanning = true
+		ss.mu.Unlock()
 		if err := ss.dm.StartScanning(ss.ctx); err != nil {
 			ss.send(protocol.NewError(id, protocol.ErrorUnknown, "start scanning: %v", err))
 			return
@@ -838,7 +846,13 @@ func (ss *session) deviceEvent(e device.Event) {
 	case device.DeviceAdded, device.DeviceRemoved:
 		ss.syncDevices(v)
 	case device.ScanningFinished:
-		ss.send(&protocol.ScanningFinished{})
+		ss.mu.Lock()
+		asked := ss.scanning
+		ss.scanning = false
+		ss.mu.Unlock()
+		if asked {
+			ss.send(&protocol.ScanningFinished{})
+		}
 	case device.InputReading:
 		ss.reading(v, e.Reading)
 	}
