@@ -108,7 +108,9 @@ func TestFramesProtocol(t *testing.T) {
 	t.Run("never attached", func(t *testing.T) {
 		defer pluginapi.SetAttachTimeout(50 * time.Millisecond)()
 		id := openRaw(t, ctx, c)
-		time.Sleep(200 * time.Millisecond)
+		// Far past the timeout: on a loaded machine the timer may fire late,
+		// and attaching before it does would keep the session.
+		time.Sleep(time.Second)
 		if _, err := attach(t, ctx, c, id).Recv(); status.Code(err) != codes.NotFound {
 			t.Errorf("attach after the timeout: %v, want NotFound", err)
 		}
