@@ -1,77 +1,157 @@
 package protocol
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 )
 
-// singleKey returns the only key and value of a one-key JSON object.
-func singleKey(tree any, path string) (string, map[string]any, *fieldErr) {
-	obj, ok := tree.(map[string]any)
-	if !ok {
-		return "", nil, &fieldErr{path: path, err: ErrWrongType, detail: "expected object, got " + jsonKind(tree)}
+// singleKey reads the one-key object at d.i (a command or a reading): its
+// key, d.i at the key's value, an object, and where the whole object ends.
+// A repeated key counts once, with its last value.
+func (d *decState) singleKey() (key []byte, end int, fe *fieldErr) {
+	if d.peek() != '{' {
+		return nil, 0, d.wrongType("object")
 	}
-	if len(obj) != 1 {
-		return "", nil, &fieldErr{path: path, err: ErrWrongType, detail: fmt.Sprintf("expected exactly one key, got %d", len(obj))}
-	}
-	for k, v := range obj {
-		body, ok := v.(map[string]any)
-		if !ok {
-			return "", nil, &fieldErr{path: join(path, k), err: ErrWrongType, detail: "expected object, got " + jsonKind(v)}
+	start := d.i
+	pos, n := 0, 0
+	if d.enter() {
+		key, pos, n = d.key(), d.i, 1
+		d.skip()
+		if d.more() {
+			d.i = start
+			ms := d.members()
+			n = len(ms)
+			if n == 1 {
+				key, pos = []byte(ms[0].key), ms[0].pos
+			}
 		}
-		return k, body, nil
 	}
-	panic("unreachable")
+	if n != 1 {
+		return nil, 0, &fieldErr{err: ErrWrongType, detail: fmt.Sprintf("expected exactly one key, got %d", n)}
+	}
+	end, d.i = d.i, pos
+	if d.peek() != '{' {
+		return nil, 0, d.wrongType("object").at(string(key))
+	}
+	return key, end, nil
 }
 
-// decodeFields fills the listed fields of body; required ones must be present
-// and, unless lenient, no other key may be.
-func (w *walker) decodeFields(body map[string]any, path string, fields map[string]any, required ...string) *fieldErr {
-	for k, v := range body {
-		dst, ok := fields[k]
-		if !ok {
-			if w.lenient {
+// scalarSlot is one field of a command or reading body: exactly one of u
+// and i is set.
+type scalarSlot struct {
+	name string
+	u    *uint32
+	i    *int32
+}
+
+func (d *decState) scalar(s *scalarSlot) *fieldErr {
+	if s.u != nil {
+		u, fe := d.uintLit(32)
+		*s.u = uint32(u)
+		return fe
+	}
+	i, fe := d.intLit(32)
+	*s.i = int32(i)
+	return fe
+}
+
+func slotIndex(slots []scalarSlot, key []byte) int {
+	for j := range slots {
+		if slots[j].name == string(key) {
+			return j
+		}
+	}
+	return -1
+}
+
+// fields fills slots from the object at d.i; the first required slots must
+// be present and, unless lenient, no other key may be.
+func (d *decState) fields(slots []scalarSlot, required int) *fieldErr {
+	start := d.i
+	if !d.slow {
+		var seen uint8
+		ok := true
+		if d.enter() {
+			for ok {
+				j := slotIndex(slots, d.key())
+				switch {
+				case j < 0 && d.lenient:
+					d.skip()
+				case j < 0 || seen&(1<<j) != 0:
+					ok = false
+				default:
+					seen |= 1 << j
+					ok = d.scalar(&slots[j]) == nil
+				}
+				if ok && !d.more() {
+					break
+				}
+			}
+		}
+		if ok {
+			for j := range required {
+				if seen&(1<<j) == 0 {
+					return (&fieldErr{err: ErrMissingField}).at(slots[j].name)
+				}
+			}
+			return nil
+		}
+		d.i = start
+	}
+	// As the tree walker did, in the order of last occurrence.
+	defer d.setSlow(d.slow)
+	d.slow = true
+	ms := d.members()
+	end := d.i
+	present := map[string]bool{}
+	for _, m := range ms {
+		present[m.key] = true
+		j := slotIndex(slots, []byte(m.key))
+		if j < 0 {
+			if d.lenient {
 				continue
 			}
-			return &fieldErr{path: join(path, k), err: ErrUnknownField}
+			return (&fieldErr{err: ErrUnknownField}).at(m.key)
 		}
-		if fe := w.decode(v, ptrValue(dst), join(path, k)); fe != nil {
-			return fe
-		}
-	}
-	for _, r := range required {
-		if _, ok := body[r]; !ok {
-			return &fieldErr{path: join(path, r), err: ErrMissingField}
+		d.i = m.pos
+		if fe := d.scalar(&slots[j]); fe != nil {
+			return fe.at(m.key)
 		}
 	}
+	for _, s := range slots[:required] {
+		if !present[s.name] {
+			return (&fieldErr{err: ErrMissingField}).at(s.name)
+		}
+	}
+	d.i = end
 	return nil
 }
 
-func (c *OutputCommand) decodeTree(w *walker, tree any, path string) *fieldErr {
-	k, body, fe := singleKey(tree, path)
+func (c *OutputCommand) decodeJSON(d *decState) *fieldErr {
+	k, end, fe := d.singleKey()
 	if fe != nil {
 		return fe
 	}
-	t, err := ParseOutputType(k)
-	if err != nil {
-		return &fieldErr{path: join(path, k), err: ErrInvalidEnum, detail: fmt.Sprintf("OutputType %q", k)}
+	t, ok := outputTypeNames[string(k)]
+	if !ok {
+		return (&fieldErr{err: ErrInvalidEnum, detail: fmt.Sprintf("OutputType %q", k)}).at(string(k))
 	}
-	*c = OutputCommand{Type: t}
-	p := join(path, k)
-	if t == OutputHwPositionWithDuration {
+	*c = OutputCommand{Type: OutputType(t)}
+	if c.Type == OutputHwPositionWithDuration {
 		var v uint32
-		if fe := w.decodeFields(body, p, map[string]any{"Value": &v, "Duration": &c.Duration}, "Value", "Duration"); fe != nil {
-			return fe
+		if fe := d.fields([]scalarSlot{{name: "Value", u: &v}, {name: "Duration", u: &c.Duration}}, 2); fe != nil {
+			return fe.at(string(k))
 		}
 		if v > 1<<31-1 {
-			return &fieldErr{path: join(p, "Value"), err: ErrOutOfRange, detail: strconv.FormatUint(uint64(v), 10)}
+			return (&fieldErr{err: ErrOutOfRange, detail: strconv.FormatUint(uint64(v), 10)}).at("Value").at(string(k))
 		}
 		c.Value = int32(v)
-		return nil
+	} else if fe := d.fields([]scalarSlot{{name: "Value", i: &c.Value}}, 1); fe != nil {
+		return fe.at(string(k))
 	}
-	return w.decodeFields(body, p, map[string]any{"Value": &c.Value}, "Value")
+	d.i = end
+	return nil
 }
 
 // MarshalJSON writes the single-key command object.
@@ -97,17 +177,21 @@ func (c OutputCommand) appendJSON(b []byte) ([]byte, error) {
 	return append(b, "}}"...), nil
 }
 
-func (r *InputValue) decodeTree(w *walker, tree any, path string) *fieldErr {
-	k, body, fe := singleKey(tree, path)
+func (r *InputValue) decodeJSON(d *decState) *fieldErr {
+	k, end, fe := d.singleKey()
 	if fe != nil {
 		return fe
 	}
-	t, err := ParseInputType(k)
-	if err != nil {
-		return &fieldErr{path: join(path, k), err: ErrInvalidEnum, detail: fmt.Sprintf("InputType %q", k)}
+	t, ok := inputTypeNames[string(k)]
+	if !ok {
+		return (&fieldErr{err: ErrInvalidEnum, detail: fmt.Sprintf("InputType %q", k)}).at(string(k))
 	}
-	*r = InputValue{Type: t}
-	return w.decodeFields(body, join(path, k), map[string]any{"Value": &r.Value}, "Value")
+	*r = InputValue{Type: InputType(t)}
+	if fe := d.fields([]scalarSlot{{name: "Value", i: &r.Value}}, 1); fe != nil {
+		return fe.at(string(k))
+	}
+	d.i = end
+	return nil
 }
 
 // MarshalJSON writes the single-key reading object.
@@ -121,39 +205,44 @@ func (r InputValue) MarshalJSON() ([]byte, error) {
 	return append(b, "}}"...), nil
 }
 
-func (l *RangeList) decodeTree(w *walker, tree any, path string) *fieldErr {
-	arr, ok := tree.([]any)
-	if !ok {
-		return &fieldErr{path: path, err: ErrWrongType, detail: "expected array, got " + jsonKind(tree)}
+func (l *RangeList) decodeJSON(d *decState) *fieldErr {
+	if d.peek() != '[' {
+		return d.wrongType("array")
 	}
-	if len(arr) > 0 {
-		if _, flat := arr[0].(json.Number); flat {
-			// [min,max] written without the outer list.
-			var r Range
-			if fe := w.decode(tree, ptrValue(&r), path); fe != nil {
-				return fe
-			}
-			*l = RangeList{r}
-			return nil
-		}
-	}
-	out := make(RangeList, len(arr))
-	for i, item := range arr {
-		if fe := w.decode(item, ptrValue(&out[i]), fmt.Sprintf("%s[%d]", path, i)); fe != nil {
+	start := d.i
+	if d.enter() && d.atNumber() {
+		// [min,max] written without the outer list.
+		d.i = start
+		var r Range
+		if fe := d.rangeValue(&r); fe != nil {
 			return fe
 		}
+		*l = RangeList{r}
+		return nil
+	}
+	d.i = start
+	out := make(RangeList, d.count())
+	d.enter()
+	for i := range out {
+		if fe := d.rangeValue(&out[i]); fe != nil {
+			return fe.index(i)
+		}
+		d.more()
 	}
 	*l = out
 	return nil
 }
 
-func (b *ByteArray) decodeTree(w *walker, tree any, path string) *fieldErr {
-	var ints []uint8
-	if fe := w.decode(tree, ptrValue(&ints), path); fe != nil {
-		return fe
+// rangeValue decodes a [min,max] pair as arrayValue would.
+func (d *decState) rangeValue(r *Range) *fieldErr {
+	if d.peek() != '[' {
+		return d.wrongType("array")
 	}
-	*b = ByteArray(ints)
-	return nil
+	return d.items(len(r), func(i int) *fieldErr {
+		v, fe := d.intLit(32)
+		r[i] = int32(v)
+		return fe
+	})
 }
 
 // MarshalJSON writes the bytes as an array of numbers.

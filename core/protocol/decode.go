@@ -2,11 +2,9 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
+	"sync"
 )
 
 // DefaultMaxFrameSize is the frame size limit used when a Decoder has none.
@@ -23,7 +21,7 @@ type Envelope struct {
 	ID    uint32
 	HasID bool
 
-	body any // the parsed JSON value of the message
+	body []byte // the message body, checked to be valid JSON
 }
 
 // Decoder decodes frames of one spec version. The zero value decodes spec v0
@@ -41,7 +39,8 @@ type Decoder struct {
 
 // Decode decodes a whole frame. It stops at the first bad message.
 func (d *Decoder) Decode(frame []byte) ([]Message, error) {
-	envs, err := SplitFrame(frame, d.MaxFrameSize)
+	var buf [4]Envelope // most frames hold one message
+	envs, err := splitFrame(frame, d.MaxFrameSize, buf[:0])
 	if err != nil {
 		return nil, err
 	}
@@ -61,79 +60,68 @@ func (d *Decoder) DecodeEnvelope(e *Envelope) (Message, error) {
 	fail := func(err error, field, detail string) error {
 		return &DecodeError{Index: e.Index, Message: e.Name, ID: e.ID, HasID: e.HasID, Field: field, Err: err, Detail: detail}
 	}
-	reg := registry[e.Name]
+	reg := messagePlans()[e.Name]
 	if reg == nil {
 		return nil, fail(ErrUnknownMessage, "", strconv.Quote(e.Name))
 	}
 	if !d.Version.Valid() || reg[d.Version] == nil {
 		return nil, fail(ErrWrongVersion, "", fmt.Sprintf("%s is not a spec %s message", e.Name, d.Version))
 	}
-	m := reg[d.Version]()
-	w := walker{lenient: d.Lenient}
-	if fe := w.decode(e.body, ptrValue(m), ""); fe != nil {
-		return nil, fail(fe.err, fe.path, fe.detail)
+	mp := reg[d.Version]
+	m := mp.new()
+	v := ptrValue(m)
+	ds := decState{b: e.bodyJSON(), lenient: d.Lenient}
+	if fe := ds.value(mp.dec, v); fe != nil {
+		return nil, fail(fe.err, fe.path(), fe.detail)
 	}
-	if fe := validate(ptrValue(m), ""); fe != nil {
-		return nil, fail(fe.err, fe.path, fe.detail)
+	if mp.val != nil {
+		if fe := mp.val.check(v); fe != nil {
+			return nil, fail(fe.err, fe.path(), fe.detail)
+		}
 	}
 	return m, nil
+}
+
+// msgPlan is how to make, decode and check one message type.
+type msgPlan struct {
+	new newFunc
+	dec *decPlan
+	val *valPlan // checks that can fail on decoded values; nil if none
+}
+
+// messagePlans is the registry with the plans of every message type, made
+// on first use (the registry is filled by init).
+var messagePlans = sync.OnceValue(func() map[string]*[CurrentVersion + 1]*msgPlan {
+	out := map[string]*[CurrentVersion + 1]*msgPlan{}
+	for name, fns := range registry {
+		out[name] = new([CurrentVersion + 1]*msgPlan)
+		for v, fn := range fns {
+			if fn != nil {
+				t := ptrValue(fn()).Type()
+				out[name][v] = &msgPlan{new: fn, dec: planFor(t), val: valPlanFor(t, decodedValues)}
+			}
+		}
+	}
+	return out
+})
+
+// bodyJSON is the body to decode; an Envelope not made by SplitFrame has
+// none, which reads as null.
+func (e *Envelope) bodyJSON() []byte {
+	if len(e.body) == 0 {
+		return []byte("null")
+	}
+	return e.body
 }
 
 // SplitFrame parses a frame and splits it into its messages. maxSize limits
 // the frame length; 0 means DefaultMaxFrameSize.
 func SplitFrame(frame []byte, maxSize int) ([]Envelope, error) {
-	if maxSize <= 0 {
-		maxSize = DefaultMaxFrameSize
+	if err := checkFrameSize(frame, maxSize); err != nil {
+		return nil, err
 	}
-	ferr := func(err error, detail string) error {
-		return &DecodeError{Index: -1, Err: err, Detail: detail}
-	}
-	if len(frame) > maxSize {
-		return nil, ferr(ErrFrameTooLarge, fmt.Sprintf("%d bytes, limit %d", len(frame), maxSize))
-	}
-	dec := json.NewDecoder(bytes.NewReader(frame))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, ferr(ErrMalformedJSON, "empty frame")
-		}
-		return nil, ferr(ErrMalformedJSON, err.Error())
-	}
-	if rest := bytes.TrimLeft(frame[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return nil, ferr(ErrTrailingData, fmt.Sprintf("%d bytes after the array", len(rest)))
-	}
-	arr, ok := tree.([]any)
-	if !ok {
-		return nil, ferr(ErrNotArray, "got "+jsonKind(tree))
-	}
-	if len(arr) == 0 {
-		return nil, ferr(ErrEmptyFrame, "")
-	}
-	envs := make([]Envelope, len(arr))
-	for i, item := range arr {
-		obj, ok := item.(map[string]any)
-		if !ok || len(obj) != 1 {
-			detail := "got " + jsonKind(item)
-			if ok {
-				detail = fmt.Sprintf("object has %d keys", len(obj))
-			}
-			return nil, &DecodeError{Index: i, Err: ErrNotObject, Detail: detail}
-		}
-		e := Envelope{Index: i}
-		for k, v := range obj {
-			e.Name, e.body = k, v
-		}
-		if body, ok := e.body.(map[string]any); ok {
-			if n, ok := body["Id"].(json.Number); ok {
-				if id, err := strconv.ParseUint(string(n), 10, 32); err == nil {
-					e.ID, e.HasID = uint32(id), true
-				}
-			}
-		}
-		envs[i] = e
-	}
-	return envs, nil
+	// The envelopes outlive this call: keep them off the caller's buffer.
+	return splitFrame(bytes.Clone(frame), maxSize, nil)
 }
 
 // DetectVersion reads the spec version a client asks for in its
@@ -148,51 +136,55 @@ func DetectVersion(e *Envelope) (Version, error) {
 	if e.Name != "RequestServerInfo" {
 		return 0, fail(ErrWrongVersion, "", "the first message must be RequestServerInfo, got "+strconv.Quote(e.Name))
 	}
-	body, ok := e.body.(map[string]any)
-	if !ok {
-		return 0, fail(ErrWrongType, "", "expected object, got "+jsonKind(e.body))
+	ds := decState{b: e.bodyJSON()}
+	if ds.peek() != '{' {
+		return 0, fail(ErrWrongType, "", "expected object, got "+ds.kind())
+	}
+	// The last occurrence of each field counts, as with encoding/json.
+	pos := map[string]int{}
+	if ds.enter() {
+		for {
+			if k := string(ds.key()); k == "ProtocolVersionMajor" || k == "MessageVersion" {
+				pos[k] = ds.i
+			}
+			ds.skip()
+			if !ds.more() {
+				break
+			}
+		}
 	}
 	for _, field := range []string{"ProtocolVersionMajor", "MessageVersion"} {
-		raw, present := body[field]
+		at, present := pos[field]
 		if !present {
 			continue
 		}
-		n, ok := raw.(json.Number)
-		if !ok {
-			return 0, fail(ErrWrongType, field, "expected integer, got "+jsonKind(raw))
+		ds.i = at
+		if !ds.atNumber() {
+			return 0, fail(ErrWrongType, field, "expected integer, got "+ds.kind())
 		}
-		v, err := strconv.ParseUint(string(n), 10, 32)
-		if err != nil {
+		n := ds.num()
+		v, ok := digitsUint(n, 32)
+		if !ok {
 			return 0, fail(ErrOutOfRange, field, string(n))
 		}
-		if field == "MessageVersion" && v >= uint64(Version4) {
-			return Version(v), fail(ErrWrongVersion, field, fmt.Sprintf("MessageVersion %d; spec v4 and later use ProtocolVersionMajor", v))
-		}
-		if field == "ProtocolVersionMajor" && v < uint64(Version4) {
-			return Version(v), fail(ErrWrongVersion, field, fmt.Sprintf("ProtocolVersionMajor %d; versions before 4 use MessageVersion", v))
-		}
-		if !Version(v).Valid() {
-			return Version(v), fail(ErrWrongVersion, field, fmt.Sprintf("spec v%d is newer than %s", v, CurrentVersion))
+		if detail := versionMismatch(field, v); detail != "" {
+			return Version(v), fail(ErrWrongVersion, field, detail)
 		}
 		return Version(v), nil
 	}
 	return Version0, nil
 }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case json.Number:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
+// versionMismatch says why version v read from field cannot be served, or
+// returns "".
+func versionMismatch(field string, v uint64) string {
+	switch {
+	case field == "MessageVersion" && v >= uint64(Version4):
+		return fmt.Sprintf("MessageVersion %d; spec v4 and later use ProtocolVersionMajor", v)
+	case field == "ProtocolVersionMajor" && v < uint64(Version4):
+		return fmt.Sprintf("ProtocolVersionMajor %d; versions before 4 use MessageVersion", v)
+	case !Version(v).Valid():
+		return fmt.Sprintf("spec v%d is newer than %s", v, CurrentVersion)
 	}
-	return fmt.Sprintf("%T", v)
+	return ""
 }

@@ -19,5 +19,11 @@
 // A Buttplug Error message is itself a Go error ([*Error]) that keeps its
 // [ErrorCode].
 //
+// Decoding takes two passes over a frame and builds no intermediate tree: the
+// first checks the JSON exactly as encoding/json would and finds the messages,
+// the second reads each body straight into its message struct, driven by
+// plans worked out once per Go type from the struct tags. The tree decoder
+// it replaced is kept in the tests, which require both to agree on any input.
+//
 // The package imports nothing else of this project.
 package protocol

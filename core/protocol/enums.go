@@ -6,9 +6,11 @@ import (
 )
 
 // enum is implemented by the string enumerations of the protocol. canonical
-// maps an accepted spelling to the one this package writes.
+// maps an accepted spelling to the one this package writes; names is the
+// table it looks in, which the decoder reads directly.
 type enum interface {
 	canonical(s string) (string, bool)
+	names() map[string]string
 }
 
 func lookup(table map[string]string, s string) (string, bool) {
@@ -48,6 +50,7 @@ var outputTypeNames = func() map[string]string {
 }()
 
 func (OutputType) canonical(s string) (string, bool) { return lookup(outputTypeNames, s) }
+func (OutputType) names() map[string]string          { return outputTypeNames }
 
 // Valid reports whether t is a known output type.
 func (t OutputType) Valid() bool { _, ok := outputTypeNames[string(t)]; return ok }
@@ -87,6 +90,7 @@ var inputTypeNames = func() map[string]string {
 }()
 
 func (InputType) canonical(s string) (string, bool) { return lookup(inputTypeNames, s) }
+func (InputType) names() map[string]string          { return inputTypeNames }
 
 // Valid reports whether t is a known input type in its canonical spelling.
 func (t InputType) Valid() bool { c, ok := inputTypeNames[string(t)]; return ok && c == string(t) }
@@ -113,6 +117,7 @@ const (
 var inputCommandNames = map[string]string{"Read": "Read", "Subscribe": "Subscribe", "Unsubscribe": "Unsubscribe"}
 
 func (InputCommandType) canonical(s string) (string, bool) { return lookup(inputCommandNames, s) }
+func (InputCommandType) names() map[string]string          { return inputCommandNames }
 
 // Valid reports whether c is a known input command.
 func (c InputCommandType) Valid() bool { _, ok := inputCommandNames[string(c)]; return ok }
@@ -138,6 +143,7 @@ var actuatorTypeNames = map[string]string{
 }
 
 func (ActuatorType) canonical(s string) (string, bool) { return lookup(actuatorTypeNames, s) }
+func (ActuatorType) names() map[string]string          { return actuatorTypeNames }
 
 // Valid reports whether a is a known actuator type.
 func (a ActuatorType) Valid() bool { _, ok := actuatorTypeNames[string(a)]; return ok }
@@ -160,6 +166,7 @@ var sensorTypeNames = map[string]string{
 }
 
 func (SensorType) canonical(s string) (string, bool) { return lookup(sensorTypeNames, s) }
+func (SensorType) names() map[string]string          { return sensorTypeNames }
 
 // Valid reports whether s is a known sensor type in its canonical spelling.
 func (s SensorType) Valid() bool { c, ok := sensorTypeNames[string(s)]; return ok && c == string(s) }
@@ -183,6 +190,7 @@ var logLevelNames = map[string]string{
 }
 
 func (LogLevel) canonical(s string) (string, bool) { return lookup(logLevelNames, s) }
+func (LogLevel) names() map[string]string          { return logLevelNames }
 
 // ErrorCode is the Buttplug error class carried by an Error message.
 type ErrorCode uint32

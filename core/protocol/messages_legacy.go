@@ -1,5 +1,10 @@
 package protocol
 
+import (
+	"maps"
+	"slices"
+)
+
 // DeviceListV2 answers RequestDeviceList in spec v2.
 type DeviceListV2 struct {
 	ID      uint32         `json:"Id" bp:"id=client"`
@@ -88,6 +93,7 @@ var messageNamesV0 = map[string]string{
 }
 
 func (MessageNameV0) canonical(s string) (string, bool) { return lookup(messageNamesV0, s) }
+func (MessageNameV0) names() map[string]string          { return messageNamesV0 }
 
 // Which attributes each command of a spec v1/v2 device list may carry.
 const (
@@ -109,32 +115,34 @@ var (
 	}
 )
 
-// check enforces the schema's per-command attribute shapes.
-func (m DeviceMessagesV1) check(path string) *fieldErr {
-	for name, a := range m {
+// check enforces the schema's per-command attribute shapes, taking the
+// commands in name order so that the error reported is always the same.
+func (m DeviceMessagesV1) check() *fieldErr {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		kind, ok := deviceMessagesV1[name]
 		if !ok {
-			return &fieldErr{path: path + "[" + name + "]", err: ErrInvalidEnum, detail: "not a spec v1 device message"}
+			return (&fieldErr{err: ErrInvalidEnum, detail: "not a spec v1 device message"}).raw("[" + name + "]")
 		}
-		if kind != attrFeatures && a.FeatureCount != 0 {
-			return &fieldErr{path: path + "[" + name + "].FeatureCount", err: ErrUnknownField, detail: name + " has no attributes"}
+		if kind != attrFeatures && m[name].FeatureCount != 0 {
+			return (&fieldErr{err: ErrUnknownField, detail: name + " has no attributes"}).raw("[" + name + "].FeatureCount")
 		}
 	}
 	return nil
 }
 
-// check enforces the schema's per-command attribute shapes.
-func (m DeviceMessagesV2) check(path string) *fieldErr {
-	for name, a := range m {
+// check enforces the schema's per-command attribute shapes, taking the
+// commands in name order so that the error reported is always the same.
+func (m DeviceMessagesV2) check() *fieldErr {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		kind, ok := deviceMessagesV2[name]
 		if !ok {
-			return &fieldErr{path: path + "[" + name + "]", err: ErrInvalidEnum, detail: "not a spec v2 device message"}
+			return (&fieldErr{err: ErrInvalidEnum, detail: "not a spec v2 device message"}).raw("[" + name + "]")
 		}
-		if kind != attrFeatures && (a.FeatureCount != 0 || a.StepCount != nil) {
-			return &fieldErr{path: path + "[" + name + "]", err: ErrUnknownField, detail: name + " has no feature attributes"}
+		if a := m[name]; kind != attrFeatures && (a.FeatureCount != 0 || a.StepCount != nil) {
+			return (&fieldErr{err: ErrUnknownField, detail: name + " has no feature attributes"}).raw("[" + name + "]")
 		}
-		if kind != attrRaw && a.Endpoints != nil {
-			return &fieldErr{path: path + "[" + name + "].Endpoints", err: ErrUnknownField, detail: name + " has no endpoints"}
+		if kind != attrRaw && m[name].Endpoints != nil {
+			return (&fieldErr{err: ErrUnknownField, detail: name + " has no endpoints"}).raw("[" + name + "].Endpoints")
 		}
 	}
 	return nil
