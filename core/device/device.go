@@ -517,7 +517,8 @@ var stopOrder = []protocol.OutputType{
 
 // Stop stops the outputs and/or unsubscribes the inputs of one feature, or
 // of the whole device when feature is nil. Outputs are stopped by setting
-// each feature's first stoppable output to 0.
+// each feature's first stoppable output to 0; a movement the protocol runs
+// by itself (protocols.Halter) ends where it is.
 func (d *Device) Stop(ctx context.Context, feature *uint32, inputs, outputs bool) error {
 	var feats []*config.Feature
 	if feature != nil {
@@ -533,6 +534,16 @@ func (d *Device) Stop(ctx context.Context, feature *uint32, inputs, outputs bool
 	}
 	var errs []error
 	if outputs {
+		if h, ok := d.handler.(protocols.Halter); ok {
+			d.mu.Lock()
+			h.Halt()
+			// The position now differs from the last one asked for, which
+			// must be sent again if asked for again.
+			for _, f := range feats {
+				delete(d.last, f.Index)
+			}
+			d.mu.Unlock()
+		}
 		var outs []protocols.Output
 		for _, f := range feats {
 			for _, t := range stopOrder {

@@ -543,3 +543,77 @@ func ExampleManager() {
 	// <nil>
 	// true
 }
+
+// A stop ends a movement the protocol steps by itself: the Solace Pro's
+// position is stepped towards its goal every 100 ms, and after a stop no
+// step follows, even though the goal was not reached.
+func TestStopHaltsSteppedMovement(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Solace Pro")
+	steps := func() int {
+		n := 0
+		for _, w := range writes(sd) {
+			if strings.HasPrefix(w, "FSetSite:") {
+				n++
+			}
+		}
+		return n
+	}
+	// 0 to 100 over 3 s: 30 steps.
+	if err := d.Output(ctx, 0, protocol.OutputCommand{Type: protocol.OutputHwPositionWithDuration, Value: 100, Duration: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	for steps() < 2 {
+		if _, err := sd.WaitRecords(ctx, len(sd.Records())+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Stop(ctx, nil, false, true); err != nil {
+		t.Fatal(err)
+	}
+	// A step being written when the stop came may still land.
+	atStop := steps()
+	time.Sleep(500 * time.Millisecond) // five step periods
+	if n := steps(); n > atStop+1 {
+		t.Fatalf("%d position steps after the stop (%q)", n-atStop, writes(sd))
+	}
+	// The same goal asked for again is sent again.
+	before := steps()
+	if err := d.Output(ctx, 0, protocol.OutputCommand{Type: protocol.OutputHwPositionWithDuration, Value: 100, Duration: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sd.WaitRecords(ctx, len(sd.Records())+1); err != nil || steps() <= before {
+		t.Fatalf("no movement after asking again: %v %q", err, writes(sd))
+	}
+}
+
+// The Kiiroo Onyx's movement is interpolated over the command's duration;
+// a stop freezes it where it is (later packets, its keepalive pings among
+// them, repeat that position).
+func TestStopHaltsInterpolatedMovement(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("Kiiroo Onyx")
+	// Value 0 is device position 4 (the protocol counts from the other
+	// end), reached from where it starts, 0, over 4 s: a step a second.
+	if err := d.Output(ctx, 0, protocol.OutputCommand{Type: protocol.OutputHwPositionWithDuration, Value: 0, Duration: 4000}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1600 * time.Millisecond) // past the first step
+	if err := d.Stop(ctx, nil, false, true); err != nil {
+		t.Fatal(err)
+	}
+	atStop := len(writes(sd))
+	time.Sleep(1200 * time.Millisecond) // the movement would take a step, and pings go out
+	after := writes(sd)[atStop:]
+	if len(after) == 0 {
+		t.Fatalf("no keepalive after the stop: %q", writes(sd))
+	}
+	last := writes(sd)[atStop-1]
+	for _, w := range after[1:] { // the first may be a step written as the stop came
+		if w != after[0] {
+			t.Fatalf("the Onyx moved after the stop: %q then %q", last, after)
+		}
+	}
+}

@@ -96,6 +96,19 @@ func (h *kiirooOnyx) Output(o Output) ([]Command, error) {
 	return nil, nil
 }
 
+// Halt ends the movement where the device is now.
+func (h *kiirooOnyx) Halt() {
+	now := time.Now()
+	h.mu.Lock()
+	h.to = h.at(now)
+	h.from, h.start, h.end = h.to, now, now
+	h.mu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
 // at is the position at t; h.mu is held.
 func (h *kiirooOnyx) at(t time.Time) float64 {
 	if !t.Before(h.end) {

@@ -256,6 +256,7 @@ type lovenseStroker struct {
 
 	mu       sync.Mutex
 	goal     int32
+	pos      int32 // the last position sent
 	duration uint32
 	wake     chan struct{}
 	cancel   context.CancelFunc
@@ -290,6 +291,13 @@ func (h *lovenseStroker) start() {
 	go h.move(ctx)
 }
 
+// Halt ends the movement at the position last sent.
+func (h *lovenseStroker) Halt() {
+	h.mu.Lock()
+	h.goal = h.pos
+	h.mu.Unlock()
+}
+
 // Close stops the movement goroutine.
 func (h *lovenseStroker) Close() {
 	h.cancel()
@@ -299,10 +307,10 @@ func (h *lovenseStroker) Close() {
 func (h *lovenseStroker) move(ctx context.Context) {
 	defer close(h.done)
 	const tick = 100 * time.Millisecond
-	var pos, lastGoal, step int32
+	var lastGoal, step int32
 	for {
 		h.mu.Lock()
-		goal, dur := h.goal, h.duration
+		goal, dur, pos := h.goal, h.duration, h.pos
 		h.mu.Unlock()
 		if goal != lastGoal {
 			lastGoal = goal
@@ -327,6 +335,14 @@ func (h *lovenseStroker) move(ctx context.Context) {
 		if (step < 0 && pos < lastGoal) || (step > 0 && pos > lastGoal) {
 			pos = lastGoal
 		}
+		h.mu.Lock()
+		if h.goal != goal {
+			// Halted or given a new goal since this step was planned.
+			h.mu.Unlock()
+			continue
+		}
+		h.pos = pos
+		h.mu.Unlock()
 		wctx, cancel := context.WithTimeout(ctx, time.Second)
 		err := h.link.Write(wctx, comm.EndpointTx, []byte(fmt.Sprintf("FSetSite:%d;", pos)), false)
 		cancel()

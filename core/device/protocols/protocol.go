@@ -165,6 +165,15 @@ type Keepaliver interface {
 	KeepaliveInterval() time.Duration
 }
 
+// Halter is implemented by handlers that move a device on their own over
+// time (positions stepped towards a goal). Stopping the device's outputs
+// calls Halt, so the motion ends where it is instead of going on to the
+// last goal: a stop must stop the device, and positions have no zero to
+// send.
+type Halter interface {
+	Halt()
+}
+
 // Closer is implemented by handlers that own goroutines or other
 // resources; the device layer calls Close once the device is gone.
 type Closer interface {
