@@ -215,19 +215,7 @@ func (c *Connector) Recv(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case f := <-s.frames:
-		return f, nil
-	case <-s.done:
-		select {
-		case f := <-s.frames:
-			return f, nil
-		default:
-			return nil, connector.Disconnected(s.cause)
-		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return connector.Receive(ctx, s.frames, s.done, &s.cause)
 }
 
 // Close ends the session: frames already sent reach the transport before it

@@ -78,3 +78,22 @@ func (e *DisconnectError) Unwrap() error { return e.Cause }
 
 // Is makes errors.Is(err, ErrDisconnected) true.
 func (e *DisconnectError) Is(target error) bool { return target == ErrDisconnected }
+
+// Receive is Recv for connectors whose reader goroutine delivers frames on
+// a channel and closes done when the session ends, having set *cause first.
+// Frames delivered before the end are returned before the disconnect.
+func Receive(ctx context.Context, frames <-chan []byte, done <-chan struct{}, cause *error) ([]byte, error) {
+	select {
+	case f := <-frames:
+		return f, nil
+	case <-done:
+		select {
+		case f := <-frames:
+			return f, nil
+		default:
+			return nil, Disconnected(*cause)
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

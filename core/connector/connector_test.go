@@ -1,6 +1,7 @@
 package connector_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +29,7 @@ func TestDisconnectedWrapsCause(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := connector.Disconnected(tt.cause)
 			if !errors.Is(err, connector.ErrDisconnected) {
-				t.Errorf("errors.Is(%v, ErrDisconnected) = false", err)
+				t.Errorf("errors.Is(%v, connector.ErrDisconnected) = false", err)
 			}
 			if !errors.Is(err, tt.wantCause) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantCause)
@@ -61,5 +62,33 @@ func TestDisconnectErrorIsOnlyDisconnected(t *testing.T) {
 		if errors.Is(err, other) {
 			t.Errorf("errors.Is(%v, %v) = true", err, other)
 		}
+	}
+}
+
+// Receive hands out the frames delivered before the end, then the
+// disconnect with its cause; a done context ends a wait.
+func TestReceive(t *testing.T) {
+	frames := make(chan []byte, 2)
+	done := make(chan struct{})
+	var cause error
+	frames <- []byte("[1]")
+	frames <- []byte("[2]")
+	boom := errors.New("boom")
+	cause = boom
+	close(done)
+	ctx := context.Background()
+	for _, want := range []string{"[1]", "[2]"} {
+		f, err := connector.Receive(ctx, frames, done, &cause)
+		if err != nil || string(f) != want {
+			t.Fatalf("got %q, %v; want %s", f, err, want)
+		}
+	}
+	if _, err := connector.Receive(ctx, frames, done, &cause); !errors.Is(err, connector.ErrDisconnected) || !errors.Is(err, boom) {
+		t.Fatalf("after the frames: %v, want a disconnect caused by boom", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := connector.Receive(cctx, make(chan []byte), make(chan struct{}), &cause); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait: %v", err)
 	}
 }

@@ -153,19 +153,7 @@ func (c *Connector) Recv(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case f := <-s.frames:
-		return f, nil
-	case <-s.done:
-		select {
-		case f := <-s.frames:
-			return f, nil
-		default:
-			return nil, connector.Disconnected(s.cause)
-		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return connector.Receive(ctx, s.frames, s.done, &s.cause)
 }
 
 // Close ends the session and waits for the reader goroutine to exit.
