@@ -12,30 +12,32 @@ import (
 	"github.com/bphost/bphost/core/protocol"
 )
 
-// deviceFlag is a required --device index.
-type deviceFlag struct {
+// indexFlag is a --device or --feature index; set tells whether it was
+// given.
+type indexFlag struct {
+	what  string // "device" or "feature", for the error
 	index uint32
 	set   bool
 }
 
-func (d *deviceFlag) String() string {
-	if d == nil || !d.set {
+func (f *indexFlag) String() string {
+	if f == nil || !f.set {
 		return ""
 	}
-	return fmt.Sprint(d.index)
+	return fmt.Sprint(f.index)
 }
 
-func (d *deviceFlag) Set(s string) error {
+func (f *indexFlag) Set(s string) error {
 	var n uint64
 	if _, err := fmt.Sscan(s, &n); err != nil || fmt.Sprint(n) != strings.TrimSpace(s) || n > math.MaxUint32 {
-		return fmt.Errorf("%q is not a device index (0, 1, ...; see `bphost devices`)", s)
+		return fmt.Errorf("%q is not a %s index (0, 1, ...; see `bphost devices`)", s, f.what)
 	}
-	d.index, d.set = uint32(n), true
+	f.index, f.set = uint32(n), true
 	return nil
 }
 
-// optionalIndex is an optional --feature index.
-type optionalIndex struct{ deviceFlag }
+func deviceIndex() indexFlag  { return indexFlag{what: "device"} }
+func featureIndex() indexFlag { return indexFlag{what: "feature"} }
 
 // outputKinds maps each output command to its output type.
 var outputKinds = map[string]protocol.OutputType{
@@ -65,8 +67,7 @@ type outputResult struct {
 func outputCmd(name string) func(a *app, fs *flag.FlagSet) func(context.Context) error {
 	typ := outputKinds[name]
 	return func(a *app, fs *flag.FlagSet) func(context.Context) error {
-		var dev deviceFlag
-		var feat optionalIndex
+		dev, feat := deviceIndex(), featureIndex()
 		fs.Var(&dev, "device", "device `index` (see `bphost devices`)")
 		fs.Var(&feat, "feature", "feature `index`; default every "+strings.ToLower(string(typ))+" feature of the device")
 		level := fs.Float64("level", math.NaN(), "level as a `fraction` from 0 (off) to 1 (full)")
@@ -97,7 +98,7 @@ func outputCmd(name string) func(a *app, fs *flag.FlagSet) func(context.Context)
 				if err != nil {
 					return err
 				}
-				features, err := targetFeatures(d, typ, feat.deviceFlag)
+				features, err := targetFeatures(d, typ, feat)
 				if err != nil {
 					return err
 				}
@@ -135,7 +136,7 @@ func outputCmd(name string) func(a *app, fs *flag.FlagSet) func(context.Context)
 
 // targetFeatures returns the features an output command drives: the one
 // asked for, or every feature with that output.
-func targetFeatures(d *client.Device, typ protocol.OutputType, feat deviceFlag) ([]uint32, error) {
+func targetFeatures(d *client.Device, typ protocol.OutputType, feat indexFlag) ([]uint32, error) {
 	want := []protocol.OutputType{typ}
 	if typ == protocol.OutputPosition {
 		want = append(want, protocol.OutputHwPositionWithDuration)
@@ -244,7 +245,7 @@ func directionText(typ protocol.OutputType, ccw bool) string {
 }
 
 func batteryCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
-	var dev deviceFlag
+	dev := deviceIndex()
 	fs.Var(&dev, "device", "device `index`")
 	return func(ctx context.Context) error {
 		if !dev.set {
@@ -271,8 +272,7 @@ func batteryCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 }
 
 func readCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
-	var dev deviceFlag
-	var feat optionalIndex
+	dev, feat := deviceIndex(), featureIndex()
 	fs.Var(&dev, "device", "device `index`")
 	fs.Var(&feat, "feature", "feature `index` of the input")
 	typName := fs.String("type", "", "input `type` (Battery, Rssi, Pressure, Button, Depth, Position); default the feature's only readable input")
@@ -351,7 +351,7 @@ func joinInts(vs []int32) string {
 }
 
 func stopCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
-	var dev deviceFlag
+	dev := deviceIndex()
 	fs.Var(&dev, "device", "device `index`; default every device")
 	return func(ctx context.Context) error {
 		return a.withClient(ctx, func(ctx context.Context, c *client.Client) error {

@@ -60,7 +60,7 @@ func (l *embeddedLauncher) writes(name string) []string {
 	var out []string
 	for _, e := range l.servers {
 		for _, d := range e.Simulated.Devices() {
-			if d.Definition() == nil || d.Definition().Name != name {
+			if d.Model() != name {
 				continue
 			}
 			for _, r := range d.Writes() {
@@ -145,6 +145,7 @@ func TestCommands(t *testing.T) {
 		{name: "level missing", args: []string{"vibrate", "--device", "0"}, wantCode: 2, wantErr: []string{"--level is required"}},
 		{name: "device missing", args: []string{"battery"}, wantCode: 2, wantErr: []string{"--device is required"}},
 		{name: "bad device index", args: []string{"battery", "--device", "-1"}, wantCode: 2, wantErr: []string{`"-1" is not a device index`}},
+		{name: "bad feature index", args: []string{"read", "--device", "0", "--feature", "x"}, wantCode: 2, wantErr: []string{`"x" is not a feature index`}},
 		{name: "bad option", args: []string{"--opt", "novalue", "devices"}, wantCode: 2, wantErr: []string{`"novalue" is not key=value`}},
 		{name: "unknown command", args: []string{"vibrat"}, wantCode: 2, wantErr: []string{`unknown command "vibrat"`}},
 		{name: "no command", args: nil, wantCode: 2, wantErr: []string{"no command given"}},

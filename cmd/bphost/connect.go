@@ -53,22 +53,38 @@ func (a *app) withClient(ctx context.Context, fn func(ctx context.Context, c *cl
 		return err
 	}
 	defer release()
-	c := client.New("bphost", client.WithLogger(logbridge.Slog(log.Named("client"))), client.WithRequestTimeout(a.g.timeout))
+	c, disconnect, err := a.connect(ctx, conn, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if derr := disconnect(); err == nil {
+			err = derr
+		}
+	}()
+	return fn(ctx, c)
+}
+
+// connect connects a client through conn within --timeout. disconnect ends
+// the session (even when ctx is done) and reports a failure to do so; a
+// session the server already ended is not a failure.
+func (a *app) connect(ctx context.Context, conn connector.Connector, log hclog.Logger) (c *client.Client, disconnect func() error, err error) {
+	c = client.New("bphost", client.WithLogger(logbridge.Slog(log.Named("client"))), client.WithRequestTimeout(a.g.timeout))
 	cctx, cancel := context.WithTimeout(ctx, a.g.timeout)
 	err = c.Connect(cctx, conn)
 	cancel()
 	if err != nil {
 		_ = conn.Close()
-		return a.explainConnect(err)
+		return nil, nil, a.explainConnect(err)
 	}
-	defer func() {
+	return c, func() error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
-		if derr := c.Disconnect(dctx); derr != nil && err == nil && !errors.Is(derr, connector.ErrDisconnected) && !errors.Is(derr, client.ErrNotConnected) {
-			err = fmt.Errorf("disconnect: %w", derr)
+		if err := c.Disconnect(dctx); err != nil && !errors.Is(err, connector.ErrDisconnected) && !errors.Is(err, client.ErrNotConnected) {
+			return fmt.Errorf("disconnect: %w", err)
 		}
-	}()
-	return fn(ctx, c)
+		return nil
+	}, nil
 }
 
 // explainConnect turns a failed connect into a message that says what to

@@ -10,7 +10,6 @@ import (
 
 	"github.com/bphost/bphost/core/client"
 	"github.com/bphost/bphost/core/protocol"
-	"github.com/bphost/bphost/internal/logbridge"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -73,8 +72,8 @@ func (s *writeSink) since(ctx context.Context, name string, n int) []string {
 		recs := s.byName[name]
 		s.mu.Unlock()
 		if len(recs) > n {
-			// Give the rest of a multi-write command a moment to arrive.
-			time.Sleep(50 * time.Millisecond)
+			// The rest of a multi-write command follows closely.
+			s.quiet(ctx, 50*time.Millisecond, time.Second)
 			s.mu.Lock()
 			recs = s.byName[name]
 			s.mu.Unlock()
@@ -116,6 +115,7 @@ func demoCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		if a.g.set["connector"] && a.g.connector != "embedded" {
 			return usageError("demo runs on the embedded connector; use the other commands with --connector %s", a.g.connector)
 		}
+		a.g.connector = "embedded" // whatever the config file's default
 		names := demoDevices
 		if len(a.g.simulate) > 0 {
 			names = a.g.simulate
@@ -146,18 +146,11 @@ func demoCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		opts["log-writes"] = "true"
 		conn := plug.Connector(opts)
 		defer conn.Close()
-		c := client.New("bphost demo", client.WithLogger(logbridge.Slog(log.Named("client"))), client.WithRequestTimeout(a.g.timeout))
-		cctx, cancel := context.WithTimeout(ctx, a.g.timeout)
-		err = c.Connect(cctx, conn)
-		cancel()
+		c, disconnect, err := a.connect(ctx, conn, log)
 		if err != nil {
-			return fmt.Errorf("connect to the embedded server: %w", err)
+			return err
 		}
-		defer func() {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			defer cancel()
-			_ = c.Disconnect(dctx)
-		}()
+		defer func() { _ = disconnect() }()
 		info, _ := c.ServerInfo()
 		fmt.Fprintf(w, "2. connect  server %q, spec %s\n", info.Name, info.Version)
 
@@ -226,7 +219,7 @@ func demoDrive(ctx context.Context, a *app, dev *client.Device, sink *writeSink,
 			step{protocol.OutputPosition, 0.1, 500 * time.Millisecond, "move to 0.1 over 500ms"})
 	}
 	for _, st := range steps {
-		features, err := targetFeatures(dev, st.typ, deviceFlag{})
+		features, err := targetFeatures(dev, st.typ, featureIndex())
 		if err != nil {
 			return err
 		}

@@ -109,9 +109,46 @@ func TestE2EDemo(t *testing.T) {
 	noPluginsLeft(t)
 }
 
-// serve starts `bphost serve` and returns the URL it reports and a
-// function returning everything it printed so far.
-func serve(t *testing.T, listen string) (url string, output func() string) {
+// outputLines collects what a process prints, telling waiters of each line.
+type outputLines struct {
+	mu      sync.Mutex
+	all     strings.Builder
+	changed chan struct{}
+}
+
+func (o *outputLines) add(line string) {
+	o.mu.Lock()
+	o.all.WriteString(line + "\n")
+	o.mu.Unlock()
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (o *outputLines) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.all.String()
+}
+
+// wait waits until the output contains want.
+func (o *outputLines) wait(t *testing.T, want string) {
+	t.Helper()
+	limit := time.NewTimer(10 * time.Second)
+	defer limit.Stop()
+	for !strings.Contains(o.String(), want) {
+		select {
+		case <-o.changed:
+		case <-limit.C:
+			t.Fatalf("output lacks %q:\n%s", want, o)
+		}
+	}
+}
+
+// serve starts `bphost serve` and returns the URL it reports and what it
+// prints.
+func serve(t *testing.T, listen string) (url string, output *outputLines) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := bphost(t, ctx, "serve", "--listen", listen, "--simulate", "Lovense Hush")
@@ -123,16 +160,13 @@ func serve(t *testing.T, listen string) (url string, output func() string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var all strings.Builder
+	output = &outputLines{changed: make(chan struct{}, 1)}
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
-			mu.Lock()
-			all.WriteString(line + "\n")
-			mu.Unlock()
+			output.add(line)
 			if _, rest, ok := strings.Cut(line, `" on `); ok && strings.HasPrefix(line, "bphost serve:") {
 				urls <- rest
 			}
@@ -161,19 +195,7 @@ func serve(t *testing.T, listen string) (url string, output func() string) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve did not report its address\n%s", errb.String())
 	}
-	return url, func() string { mu.Lock(); defer mu.Unlock(); return all.String() }
-}
-
-// waitOutput waits until get() contains want.
-func waitOutput(t *testing.T, get func() string, want string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(get(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("output lacks %q:\n%s", want, get())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return url, output
 }
 
 func freePort(t *testing.T) string {
@@ -209,9 +231,9 @@ func TestE2EServeEachTransport(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "vibrate feature 0 at 0.5") {
 				t.Fatalf("vibrate: exit %d\n%s\n%s", code, out, errs)
 			}
-			waitOutput(t, output, `Lovense Hush <- write tx "Vibrate:10;"`)
+			output.wait(t, `Lovense Hush <- write tx "Vibrate:10;"`)
 			// The client left, so the server stopped the device.
-			waitOutput(t, output, `Lovense Hush <- write tx "Vibrate:0;"`)
+			output.wait(t, `Lovense Hush <- write tx "Vibrate:0;"`)
 		})
 	}
 	noPluginsLeft(t)
@@ -315,28 +337,36 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
+// startWatch starts bphost with args (a watch) and returns once it printed
+// a line containing ready. done receives the end of the process.
+func startWatch(t *testing.T, ctx context.Context, ready string, args ...string) (cmd *exec.Cmd, stderr *bytes.Buffer, done <-chan error) {
+	t.Helper()
+	cmd = bphost(t, ctx, args...)
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait(); pw.Close() }()
+	sc := bufio.NewScanner(pr)
+	for !strings.Contains(sc.Text(), ready) {
+		if !sc.Scan() {
+			t.Fatalf("bphost %v ended before printing %q: %s", args, ready, stderr)
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	return cmd, stderr, ended
+}
+
 // Killing the plugin under `bphost watch` ends watch with a clear message
 // and a failure status, and leaves no process behind.
 func TestE2EKillPluginDuringWatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := bphost(t, ctx, "--simulate", "Lovense Hush", "watch", "--scan", "200ms")
-	pr, pw := io.Pipe()
-	cmd.Stdout = pw
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait(); pw.Close() }()
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "device added 0: Lovense Hush") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
+	cmd, errb, done := startWatch(t, ctx, "device added 0: Lovense Hush", "--simulate", "Lovense Hush", "watch", "--scan", "200ms")
 	plugins := pluginProcesses(t)
 	if len(plugins) != 1 {
 		t.Fatalf("plugin processes %v, want one", plugins)
@@ -368,28 +398,14 @@ func TestE2EKillPluginDuringWatch(t *testing.T) {
 func TestE2EInterruptWatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := bphost(t, ctx, "--simulate", "Lovense Hush", "watch", "--scan", "0")
-	pr, pw := io.Pipe()
-	cmd.Stdout = pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait(); pw.Close() }()
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "connected to") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
+	cmd, errb, done := startWatch(t, ctx, "connected to", "--simulate", "Lovense Hush", "watch", "--scan", "0")
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("watch after interrupt: %v", err)
+			t.Errorf("watch after interrupt: %v\n%s", err, errb)
 		}
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()

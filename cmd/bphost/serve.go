@@ -52,10 +52,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		}
 		defer e.Close()
 		for _, d := range e.Simulated.Devices() {
-			name := d.Name()
-			if def := d.Definition(); def != nil && def.Name != "" {
-				name = def.Name
-			}
+			name := d.Model()
 			d.OnRecord(func(r simulated.Record) {
 				out.printf("%s %s <- %s\n", time.Now().Format("15:04:05.000"), name, r)
 			})

@@ -29,7 +29,7 @@ func TestDisconnectedWrapsCause(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := connector.Disconnected(tt.cause)
 			if !errors.Is(err, connector.ErrDisconnected) {
-				t.Errorf("errors.Is(%v, connector.ErrDisconnected) = false", err)
+				t.Errorf("errors.Is(%v, ErrDisconnected) = false", err)
 			}
 			if !errors.Is(err, tt.wantCause) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantCause)

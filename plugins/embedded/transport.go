@@ -71,7 +71,7 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 	}
 	if opts.Bool("log-writes") {
 		for _, d := range e.Simulated.Devices() {
-			name := modelName(d)
+			name := d.Model()
 			d.OnRecord(func(r simulated.Record) {
 				log.Info(writeLogMessage, "device", name, "address", d.Address(), "kind", r.Kind.String(), "endpoint", string(r.Endpoint), "hex", fmt.Sprintf("% x", r.Data), "text", printable(r.Data))
 			})
@@ -97,16 +97,6 @@ type session struct {
 func (s *session) Close() error {
 	s.once.Do(func() { s.err = errors.Join(s.Connector.Close(), s.srv.Close()) })
 	return s.err
-}
-
-// modelName is the configuration's name of a simulated device ("Vorze A10
-// Cyclone SA"), the name clients see, rather than what it advertises
-// ("CycSA").
-func modelName(d *simulated.Device) string {
-	if def := d.Definition(); def != nil && def.Name != "" {
-		return def.Name
-	}
-	return d.Name()
 }
 
 func splitNames(s string) []string {

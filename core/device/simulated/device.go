@@ -45,6 +45,16 @@ func (d *Device) Advertisement() comm.Advertisement { return d.adv }
 // Name returns the advertised name.
 func (d *Device) Name() string { return d.adv.Name }
 
+// Model returns the configuration's name of the device ("Vorze A10
+// Cyclone SA"), which clients see, rather than what it advertises
+// ("CycSA"); scripted devices have only the advertised name.
+func (d *Device) Model() string {
+	if def := d.Definition(); def != nil && def.Name != "" {
+		return def.Name
+	}
+	return d.Name()
+}
+
 // Address returns the device address.
 func (d *Device) Address() string { return d.adv.Address }
 

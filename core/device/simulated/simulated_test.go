@@ -353,3 +353,20 @@ func ExampleManager() {
 	// "Vibrate:10;"
 	// "Battery;"
 }
+
+// A simulated model is known by its configuration name; it advertises what
+// the real device does. A scripted device has only its advertised name.
+func TestModelName(t *testing.T) {
+	sim := simulated.New(mustDB(t))
+	defer sim.Close()
+	sd, err := sim.Add("Vorze A10 Cyclone SA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.Model() != "Vorze A10 Cyclone SA" || sd.Name() != "CycSA" {
+		t.Errorf("Model %q, Name %q; want the config name and the advertised one", sd.Model(), sd.Name())
+	}
+	if s := sim.AddAdvertised(comm.Advertisement{Name: "LVS-Test"}); s.Model() != "LVS-Test" {
+		t.Errorf("scripted device Model %q, want its advertised name", s.Model())
+	}
+}
