@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -66,27 +65,11 @@ func Build(t testing.TB, pkg, name string) string {
 // BuildDir is Build into dir.
 func BuildDir(dir, pkg, name string) (string, error) {
 	out := filepath.Join(dir, pluginapi.ExecutableName(name))
-	cmd := exec.Command(goTool(), "build", "-o", out, pkg)
+	// Under go test, PATH starts with the running toolchain's bin.
+	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return out, nil
-}
-
-// goTool is the go command of the toolchain running the test.
-func goTool() string {
-	exe := "go"
-	if runtime.GOOS == "windows" {
-		exe += ".exe"
-	}
-	if p := filepath.Join(runtime.GOROOT(), "bin", exe); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
