@@ -114,6 +114,11 @@ func (h *kiirooOnyx) at(t time.Time) float64 {
 	if !t.Before(h.end) {
 		return h.to
 	}
+	if !t.After(h.start) {
+		// A time read before the command came (the goroutine's clock read
+		// races Output); with start == end it would divide by zero.
+		return h.from
+	}
 	frac := float64(t.Sub(h.start)) / float64(h.end.Sub(h.start))
 	return h.from + (h.to-h.from)*frac
 }
