@@ -144,6 +144,8 @@ func demoCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		opts := a.connectorOptions()
 		opts["simulate"] = strings.Join(names, ",")
 		opts["log-writes"] = "true"
+		// The demo shows simulated toys only, whatever radios are near.
+		opts["use-bluetooth-le"] = "false"
 		conn := plug.Connector(opts)
 		defer conn.Close()
 		c, disconnect, err := a.connect(ctx, conn, log)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bphost/bphost/core/device"
+	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/server"
@@ -22,6 +24,8 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 	devConfig := fs.String("device-config", "", "device configuration `file` (default: the built-in official one)")
 	userConfig := fs.String("user-device-config", "", "user device configuration `file` that adds or overrides devices")
 	maxPing := fs.Duration("max-ping-time", 0, "drop clients that do not ping within this `time` (0: no ping needed)")
+	useBLE := fs.Bool("use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
+	bleAdapter := fs.String("ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
 	return func(ctx context.Context) error {
 		if len(listen) == 0 {
 			listen = listFlag{server.DefaultWebsocketURL}
@@ -39,8 +43,12 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		}
 		out := &lockedWriter{w: a.stdout}
 		e, err := server.NewEmbedded(server.EmbeddedConfig{
-			DB:       db,
-			Simulate: a.g.simulate,
+			DB:          db,
+			Simulate:    a.g.simulate,
+			BluetoothLE: *useBLE,
+			BLEAdapter:  *bleAdapter,
+			Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
+			Device:      []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
 			Server: []server.Option{
 				server.WithLogger(logbridge.Slog(log.Named("server"))),
 				server.WithMaxPingTime(*maxPing),

@@ -71,6 +71,19 @@ func WithConnectFailures(f func(adv comm.Advertisement, err error)) Option {
 	return func(o *options) { o.onFail = f }
 }
 
+// Logger returns the logger opts set (a discarding one when none does), so
+// that what is assembled around a Manager logs where it does.
+func Logger(opts ...Option) *slog.Logger {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.log
+}
+
 // Manager finds, connects and tracks devices through communication managers.
 // It owns a goroutine per communication manager, one per connecting device
 // and a few per connected device; Close stops them all.

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/comm"
+	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 )
@@ -125,8 +128,15 @@ type EmbeddedConfig struct {
 	// Simulate names devices of the configuration to simulate, e.g.
 	// "Lovense Hush"; they are found when a client scans.
 	Simulate []string
-	// Comms are further device backends (Bluetooth LE, serial...).
+	// Comms are further device backends (serial...).
 	Comms []comm.Manager
+	// BluetoothLE adds the Bluetooth LE backend on BLEAdapter (default
+	// btle.DefaultAdapter). Where it cannot run (no BlueZ, no adapter...),
+	// Warn gets the one-line reason and the server goes on without it.
+	BluetoothLE bool
+	BLEAdapter  string
+	// Warn receives the backends that could not start; nil discards.
+	Warn func(error)
 	// Server and Device are options of the server and the device manager.
 	Server []Option
 	Device []device.Option
@@ -161,8 +171,29 @@ func NewEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		}
 	}
 	comms := append([]comm.Manager{sim}, cfg.Comms...)
+	if cfg.BluetoothLE {
+		ctx, cancel := context.WithTimeout(context.Background(), bleOpenTimeout)
+		ble, err := btle.New(ctx, btle.WithAdapter(cfg.BLEAdapter), btle.WithLogger(cfg.bleLogger()))
+		cancel()
+		switch {
+		case err == nil:
+			comms = append(comms, ble)
+		case cfg.Warn != nil:
+			cfg.Warn(err)
+		}
+	}
 	m := device.NewManager(db, comms, cfg.Device...)
 	return &Embedded{Server: New(FromDeviceManager(m), cfg.Server...), Devices: m, Simulated: sim}, nil
+}
+
+// bleOpenTimeout bounds finding BlueZ and the adapter at start-up, so a
+// wedged bus delays the server by that much at most.
+const bleOpenTimeout = 5 * time.Second
+
+// bleLogger is the logger of the device options, for the backend's
+// warnings (dropped notifications, a scan that ended).
+func (cfg EmbeddedConfig) bleLogger() *slog.Logger {
+	return device.Logger(cfg.Device...)
 }
 
 // Close ends the session (stopping every device), closes the server, then

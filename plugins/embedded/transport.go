@@ -9,6 +9,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/device"
+	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/server"
@@ -43,6 +44,8 @@ func (t *transport) Describe() pluginapi.Description {
 			{Name: "user-device-config", Help: "user device configuration file that adds or overrides devices"},
 			{Name: "log-writes", Type: pluginapi.Bool, Default: "true", Help: "log every write a simulated device receives, at info level"},
 			{Name: "max-ping-time", Type: pluginapi.Duration, Default: "0s", Help: "drop clients that do not ping within this time (0: no ping needed)"},
+			{Name: "use-bluetooth-le", Type: pluginapi.Bool, Default: "true", Help: "find and drive Bluetooth LE toys (BlueZ on Linux); where none can be reached, a warning and the other devices"},
+			{Name: "ble-adapter", Default: btle.DefaultAdapter, Help: "Bluetooth adapter to use (Linux)"},
 		},
 	}
 }
@@ -61,10 +64,13 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 	names := splitNames(opts.String("simulate"))
 	log := opts.Logger()
 	e, err := server.NewEmbedded(server.EmbeddedConfig{
-		DB:       db,
-		Simulate: names,
-		Server:   []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
-		Device:   []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
+		DB:          db,
+		Simulate:    names,
+		BluetoothLE: opts.Bool("use-bluetooth-le"),
+		BLEAdapter:  opts.String("ble-adapter"),
+		Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
+		Server:      []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
+		Device:      []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
