@@ -349,9 +349,14 @@ func (c *conn) Read(ctx context.Context, ep comm.Endpoint, length int) ([]byte, 
 			}
 			return c.readDone(ep, next.Data)
 		}
-		if d.sim != nil {
-			if data, ok := d.sim.Read(&d.state, ep, length); ok {
-				return c.readDone(ep, data)
+		if d.sim != nil || d.def != nil {
+			// A device made from the configuration answers like the toy,
+			// with its protocol's simulation or, for the standard battery
+			// characteristic, its battery level.
+			if d.sim != nil {
+				if data, ok := d.sim.Read(&d.state, ep, length); ok {
+					return c.readDone(ep, data)
+				}
 			}
 			if ep == comm.EndpointRxBLEBattery {
 				return c.readDone(ep, []byte{byte(d.state.Battery)})

@@ -370,3 +370,41 @@ func TestModelName(t *testing.T) {
 		t.Errorf("scripted device Model %q, want its advertised name", s.Model())
 	}
 }
+
+// A device made from the configuration answers its battery read like the
+// toy even when its protocol has no simulation of its own (the KGoal Boost
+// reads the standard BLE battery characteristic).
+func TestBatteryWithoutSimulator(t *testing.T) {
+	db := mustDB(t)
+	sim := simulated.New(db)
+	m := device.NewManager(db, []comm.Manager{sim})
+	defer m.Close()
+	sd, err := sim.Add("KGoal Boost", simulated.WithBattery(42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := protocols.LookupSimulator(sd.Definition().Protocol); ok {
+		t.Fatalf("%s has a simulator now: pick another protocol for this test", sd.Definition().Protocol)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.StartScanning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var d *device.Device
+	for d == nil {
+		if e := <-m.Events(); e.Kind == device.DeviceAdded {
+			d = e.Device
+		}
+	}
+	for i, f := range d.Info().DeviceFeatures {
+		if _, ok := f.Input[protocol.InputBattery]; ok {
+			level, err := d.Input(ctx, i, protocol.InputBattery, protocol.InputCommandRead)
+			if err != nil || level != 42 {
+				t.Fatalf("battery %d, %v; want 42", level, err)
+			}
+			return
+		}
+	}
+	t.Fatal("no battery feature")
+}
