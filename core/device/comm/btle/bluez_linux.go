@@ -26,6 +26,7 @@ const (
 	ifaceObjManager = "org.freedesktop.DBus.ObjectManager"
 	errAccessDenied = "org.freedesktop.DBus.Error.AccessDenied"
 	errUnknownObj   = "org.freedesktop.DBus.Error.UnknownObject"
+	errNoSuchObj    = "org.freedesktop.DBus.Error.NoSuchObject" // godbus servers
 	errUnknownMeth  = "org.freedesktop.DBus.Error.UnknownMethod"
 	errUnknownIface = "org.freedesktop.DBus.Error.UnknownInterface"
 	errNotAuth      = "org.bluez.Error.NotAuthorized"
@@ -129,13 +130,12 @@ func (b *bluez) check(ctx context.Context) error {
 	if !has {
 		return fmt.Errorf("%w: BlueZ (org.bluez) is not on the system D-Bus: is bluetoothd running? (systemctl start bluetooth)", ErrUnavailable)
 	}
-	var powered bool
-	err := b.adapter.CallWithContext(ctx, ifaceProps+".Get", 0, ifaceAdapter, "Powered").Store(&powered)
+	powered, err := b.powered(ctx)
 	switch dbusErrorName(err) {
 	case "":
 	case errAccessDenied, errNotAuth:
 		return fmt.Errorf("%w: D-Bus denied access to BlueZ (%v): add the user to the bluetooth group or allow it in the D-Bus/polkit policy", ErrUnavailable, err)
-	case errUnknownObj, errUnknownMeth, errUnknownIface:
+	case errUnknownObj, errNoSuchObj, errUnknownMeth, errUnknownIface:
 		return fmt.Errorf("%w: adapter %s not found: is a Bluetooth adapter plugged in and enabled (rfkill list)? Another one can be named with ble-adapter (bluetoothctl list)", ErrUnavailable, b.id)
 	default:
 		return fmt.Errorf("%w: ask BlueZ about adapter %s: %v", ErrUnavailable, b.id, err)
@@ -144,6 +144,16 @@ func (b *bluez) check(ctx context.Context) error {
 		return fmt.Errorf("%w: adapter %s is powered off: turn it on (bluetoothctl power on)", ErrUnavailable, b.id)
 	}
 	return nil
+}
+
+// powered reads the adapter's Powered property.
+func (b *bluez) powered(ctx context.Context) (bool, error) {
+	var v dbus.Variant
+	if err := b.adapter.CallWithContext(ctx, ifaceProps+".Get", 0, ifaceAdapter, "Powered").Store(&v); err != nil {
+		return false, err
+	}
+	on, _ := v.Value().(bool)
+	return on, nil
 }
 
 func dbusErrorName(err error) string {
@@ -344,8 +354,8 @@ func advertisement(props map[string]dbus.Variant) comm.Advertisement {
 }
 
 func (b *bluez) startScan(ctx context.Context, report func(comm.Advertisement), ended func(error)) error {
-	var powered bool
-	if err := b.adapter.CallWithContext(ctx, ifaceProps+".Get", 0, ifaceAdapter, "Powered").Store(&powered); err != nil {
+	powered, err := b.powered(ctx)
+	if err != nil {
 		return b.callError("read adapter state", err)
 	}
 	if !powered {
@@ -482,7 +492,7 @@ type bluezLink struct {
 // open connects and waits for the GATT services, each step bounded by ctx.
 func (l *bluezLink) open(ctx context.Context) error {
 	name := describe(l.adv)
-	if err := l.obj.CallWithContext(ctx, ifaceDevice+".Connect", 0).Err; err != nil {
+	if err := l.obj.CallWithContext(ctx, ifaceDevice+".Connect", 0).Err; err != nil && dbusErrorName(err) != "org.bluez.Error.AlreadyConnected" {
 		if ctx.Err() != nil {
 			return fmt.Errorf("bluetooth: connect to %s timed out: %w", name, ctx.Err())
 		}
@@ -496,9 +506,11 @@ func (l *bluezLink) open(ctx context.Context) error {
 		}
 		if !connected {
 			// The cache may trail the Connect reply: ask BlueZ.
-			var on bool
-			if err := l.obj.CallWithContext(ctx, ifaceProps+".Get", 0, ifaceDevice, "Connected").Store(&on); err == nil && !on {
-				return fmt.Errorf("bluetooth %s: %w while resolving services", name, comm.ErrDisconnected)
+			var v dbus.Variant
+			if err := l.obj.CallWithContext(ctx, ifaceProps+".Get", 0, ifaceDevice, "Connected").Store(&v); err == nil {
+				if on, _ := v.Value().(bool); !on {
+					return fmt.Errorf("bluetooth %s: %w while resolving services", name, comm.ErrDisconnected)
+				}
 			}
 		}
 		select {
