@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 SMOKETIME ?= 2000x
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit crossbuild generate generate-check demo bench fuzz fuzz-smoke clean
+.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble bench fuzz fuzz-smoke clean
 
 all: build
 
@@ -49,6 +49,10 @@ generate-check:
 demo: build
 	@if [ -x $(BIN)/bphost ]; then $(BIN)/bphost demo; \
 	else echo "make demo: cmd/bphost does not exist yet (issue 6); nothing to run"; exit 1; fi
+
+## demo-ble: a Bluetooth LE toy over the real BlueZ D-Bus path, against a stand-in (needs dbus-daemon)
+demo-ble: build
+	@$(GO) run ./internal/bledemo -bin $(BIN)
 
 ## bench: every benchmark, with allocations
 bench:

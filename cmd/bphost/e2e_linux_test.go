@@ -60,12 +60,18 @@ func binaries(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// Commands open Bluetooth LE by default: no test may reach the
+	// machine's real system bus. BLE tests point this at their own bus.
+	os.Setenv("DBUS_SYSTEM_BUS_ADDRESS", noSystemBus)
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
 }
+
+// noSystemBus is a D-Bus address where no bus is.
+const noSystemBus = "unix:path=/nonexistent/bphost-test-no-system-bus"
 
 // bphost returns a command running the built bphost with no user config
 // and no plugin path from the environment.
@@ -80,9 +86,16 @@ func bphost(t *testing.T, ctx context.Context, args ...string) *exec.Cmd {
 // runBphost runs bphost to the end and returns its exit code and output.
 func runBphost(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runBphostEnv(t, nil, args...)
+}
+
+// runBphostEnv is runBphost with env added to the environment.
+func runBphostEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := bphost(t, ctx, args...)
+	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -150,17 +163,33 @@ func (o *outputLines) wait(t *testing.T, want string) {
 // prints.
 func serve(t *testing.T, listen string) (url string, output *outputLines) {
 	t.Helper()
+	return serveWith(t, nil, "--listen", listen, "--simulate", "Lovense Hush")
+}
+
+// serveWith starts `bphost serve args...` with env added to its
+// environment.
+func serveWith(t *testing.T, env []string, args ...string) (url string, output *outputLines) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := bphost(t, ctx, "serve", "--listen", listen, "--simulate", "Lovense Hush")
+	cmd := bphost(t, ctx, append([]string{"serve"}, args...)...)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	var errb bytes.Buffer
-	cmd.Stderr = &errb
+	epr, epw := io.Pipe()
+	cmd.Stderr = io.MultiWriter(&errb, epw)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	output = &outputLines{changed: make(chan struct{}, 1)}
+	go func() {
+		// Log lines are kept too, marked, for tests of warnings.
+		sc := bufio.NewScanner(epr)
+		for sc.Scan() {
+			output.add("stderr: " + sc.Text())
+		}
+	}()
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
@@ -173,7 +202,7 @@ func serve(t *testing.T, listen string) (url string, output *outputLines) {
 		}
 	}()
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); pw.Close() }()
+	go func() { exited <- cmd.Wait(); pw.Close(); epw.Close() }()
 	t.Cleanup(func() {
 		cancel() // SIGINT: serve stops its devices and exits 0
 		select {
