@@ -64,7 +64,9 @@ func errUnknownObject(path dbus.ObjectPath) *dbus.Error {
 // Call is one method call the stand-in received.
 type Call struct {
 	// Sender is the caller's unique bus name.
-	Sender    string
+	Sender string
+	// Path, Interface and Member are the call's headers; Interface is ""
+	// when the caller left it out.
 	Path      dbus.ObjectPath
 	Interface string
 	Member    string

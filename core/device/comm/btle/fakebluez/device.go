@@ -21,7 +21,9 @@ type Peripheral struct {
 	Address string
 	// AddressType is "public" (the default) or "random".
 	AddressType string
-	RSSI        int16
+	// RSSI is the signal strength discovery reports; later sightings
+	// alternate it with RSSI-1, so clients see a change.
+	RSSI int16
 	// ManufacturerData maps company ids to their advertised bytes.
 	ManufacturerData map[uint16][]byte
 	// UUIDs are the advertised service UUIDs; nil leaves the property out,

@@ -900,3 +900,22 @@ func TestStartBusDeadline(t *testing.T) {
 		t.Fatalf("StartBus with a cancelled context: %v", err)
 	}
 }
+
+// A test that closes the bus first must not hang the stand-in's Close.
+func TestCloseAfterBus(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connected(&recorder{})
+	if err := h.bus.Close(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = h.z.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(waitLimit):
+		t.Fatal("Close hangs once the bus is gone")
+	}
+}
