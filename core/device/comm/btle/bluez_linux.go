@@ -33,10 +33,11 @@ const (
 	errInProgress   = "org.bluez.Error.InProgress"
 )
 
-// signalBuffer holds signals while the dispatcher works. godbus spawns a
-// goroutine per signal when the channel is full, and those race, so the
-// buffer is large enough never to fill with a dispatcher that never blocks.
-const signalBuffer = 4096
+// signalBuffer holds signals while the dispatcher works. The connection's
+// signal handler is godbus's sequential one, which queues in order behind a
+// full channel (the default one spawns a goroutine per signal, and those
+// race: a burst of notifications would arrive shuffled).
+const signalBuffer = 256
 
 // cleanupTimeout bounds the calls made after a caller's context ended
 // (disconnecting a half-made connection, stopping discovery at Close).
@@ -66,7 +67,7 @@ type bluez struct {
 }
 
 func newRadio(ctx context.Context, o options) (radio, error) {
-	conn, err := dbus.ConnectSystemBus()
+	conn, err := dbus.ConnectSystemBus(dbus.WithSignalHandler(dbus.NewSequentialSignalHandler()))
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot reach the system D-Bus at %s (%v): is dbus running?", ErrUnavailable, systemBusAddress(), err)
 	}
