@@ -119,44 +119,6 @@ func (r *tinyRadio) stopScan(ctx context.Context) error {
 	}
 }
 
-// await runs f in a goroutine and waits for it or ctx.
-func await[T any](ctx context.Context, f func() (T, error), late func(T)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	var mu sync.Mutex
-	abandoned := false
-	go func() {
-		v, err := f()
-		mu.Lock()
-		defer mu.Unlock()
-		if abandoned {
-			if err == nil && late != nil {
-				late(v)
-			}
-			return
-		}
-		ch <- result{v, err}
-	}()
-	select {
-	case res := <-ch:
-		return res.v, res.err
-	case <-ctx.Done():
-		mu.Lock()
-		defer mu.Unlock()
-		select {
-		case res := <-ch:
-			return res.v, res.err
-		default:
-		}
-		abandoned = true
-		var zero T
-		return zero, ctx.Err()
-	}
-}
-
 func (r *tinyRadio) connect(ctx context.Context, adv comm.Advertisement) (link, error) {
 	name := describe(adv)
 	r.mu.Lock()
