@@ -90,6 +90,9 @@ func newRadio(ctx context.Context, o options) (radio, error) {
 	}
 	conn.Signal(b.sigs)
 	for _, opts := range [][]dbus.MatchOption{
+		// bluetoothd going away (a restart, a crash) takes every object
+		// with it and says nothing else.
+		{dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, bluezName)},
 		{dbus.WithMatchSender(bluezName), dbus.WithMatchInterface(ifaceObjManager)},
 		{dbus.WithMatchSender(bluezName), dbus.WithMatchInterface(ifaceProps), dbus.WithMatchMember("PropertiesChanged"), dbus.WithMatchPathNamespace(b.path)},
 	} {
@@ -195,6 +198,11 @@ func (b *bluez) dispatch() {
 			sig = s
 		}
 		switch sig.Name {
+		case "org.freedesktop.DBus.NameOwnerChanged":
+			var name, from, to string
+			if dbus.Store(sig.Body, &name, &from, &to) == nil && name == bluezName && from != "" {
+				b.bluezGone(to)
+			}
 		case ifaceObjManager + ".InterfacesAdded":
 			var p dbus.ObjectPath
 			var ifs map[string]map[string]dbus.Variant
@@ -243,8 +251,24 @@ func (b *bluez) dispatch() {
 	}
 }
 
+// bluezGone ends every link and the scan when bluetoothd left the bus (or
+// was replaced: a new one knows nothing of our connections).
+func (b *bluez) bluezGone(newOwner string) {
+	b.mu.Lock()
+	clear(b.devices)
+	b.mu.Unlock()
+	why := "bluetoothd left the system bus"
+	if newOwner != "" {
+		why = "bluetoothd restarted"
+	}
+	b.endAll(errors.New(why))
+}
+
 // busGone ends every link and the scan once the bus connection closed.
-func (b *bluez) busGone() {
+func (b *bluez) busGone() { b.endAll(errors.New("the system D-Bus connection closed")) }
+
+// endAll drops every link and ends the scan with why.
+func (b *bluez) endAll(why error) {
 	b.mu.Lock()
 	links := make([]*bluezLink, 0, len(b.links))
 	for _, l := range b.links {
@@ -257,7 +281,7 @@ func (b *bluez) busGone() {
 		l.drop()
 	}
 	if ended != nil {
-		ended(errors.New("the system D-Bus connection closed"))
+		ended(why)
 	}
 }
 

@@ -622,3 +622,41 @@ func TestClosedManager(t *testing.T) {
 		t.Fatal("events open after Close")
 	}
 }
+
+// bluetoothd dying takes its objects without a signal for each: every link
+// ends, and so does the scan.
+func TestBlueZCrash(t *testing.T) {
+	noLeaks(t)
+	z := standIn(t)
+	if _, err := z.Add(toyPeripheral("C0:11:22:33:44:70", &recorder{})); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	hw, err := connectOne(t, m, toyServices, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.Crash()
+	select {
+	case _, ok := <-hw.Notifications():
+		if ok {
+			t.Fatal("a notification instead of the end")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the crash was not noticed")
+	}
+	if err := hw.Write(ctxFor(t, time.Second), comm.EndpointTx, []byte{1}, false); !errors.Is(err, comm.ErrDisconnected) {
+		t.Fatalf("write after the crash: %v, want ErrDisconnected", err)
+	}
+	timer := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-m.Events():
+			if e.Kind == comm.ScanFinished {
+				return
+			}
+		case <-timer:
+			t.Fatal("the scan did not end with bluetoothd")
+		}
+	}
+}

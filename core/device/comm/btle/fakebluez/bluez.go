@@ -154,6 +154,29 @@ func (z *BlueZ) Close() error {
 	return nil
 }
 
+// Crash ends the stand-in as a killed bluetoothd ends: the connection
+// goes, and with it the name and every object, with no signal sent first.
+// Devices lose their links (simulated ones are disconnected). Close after
+// Crash does nothing more.
+func (z *BlueZ) Crash() {
+	z.mu.Lock()
+	if z.closed {
+		z.mu.Unlock()
+		return
+	}
+	z.closed = true
+	close(z.done)
+	devs := slices.Clone(z.devices)
+	z.mu.Unlock()
+	_ = z.conn.Close()
+	for _, d := range devs {
+		d.drop()
+	}
+	z.inflight.Wait()
+	z.bg.Wait()
+	<-z.watchDone
+}
+
 // goBG runs f in a goroutine Close waits for, unless closed.
 func (z *BlueZ) goBG(f func()) {
 	z.mu.Lock()
