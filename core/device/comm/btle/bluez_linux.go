@@ -327,33 +327,21 @@ func (b *bluez) deviceChanged(p dbus.ObjectPath, changes map[string]dbus.Variant
 	}
 }
 
+// adapterChanged ends the scan when the adapter is powered off. BlueZ
+// keeps discovering for as long as any client asked, so Discovering going
+// false says nothing about our scan (it may be the end of our own previous
+// one, handled after a new one started).
 func (b *bluez) adapterChanged(changes map[string]dbus.Variant) {
-	off := false
-	if v, ok := changes["Powered"]; ok {
-		on, _ := v.Value().(bool)
-		off = !on
-	}
-	stopped := false
-	if v, ok := changes["Discovering"]; ok {
-		on, _ := v.Value().(bool)
-		stopped = !on
-	}
-	if !off && !stopped {
+	v, ok := changes["Powered"]
+	if on, _ := v.Value().(bool); !ok || on {
 		return
 	}
 	b.mu.Lock()
 	ended := b.ended
-	if ended != nil {
-		b.report, b.ended = nil, nil
-	}
+	b.report, b.ended = nil, nil
 	b.mu.Unlock()
-	if ended == nil {
-		return
-	}
-	if off {
+	if ended != nil {
 		ended(fmt.Errorf("adapter %s was powered off", b.id))
-	} else {
-		ended(fmt.Errorf("adapter %s stopped discovering", b.id))
 	}
 }
 
