@@ -18,7 +18,7 @@
 // [Missed] event saying how many events it lost, at the place it lost them.
 //
 // Output values are a [Fraction] of a feature's range (converted to steps by
-// rounding up, as the reference clients do) or raw [Steps]. Values outside a
+// [protocol.Steps], a plain ceil as the reference clients do) or raw [Steps]. Values outside a
 // feature's range and commands a device does not support fail with
 // [ErrOutOfRange] or [ErrUnsupported] before anything is sent.
 package client

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
+	"github.com/bphost/bphost/core/protocol"
 )
 
 // Sentinel errors callers branch on with errors.Is. Errors the server sends
@@ -31,8 +32,9 @@ var (
 	// ErrUnsupported means the device (or the negotiated spec version) has no
 	// such feature or command.
 	ErrUnsupported = errors.New("not supported")
-	// ErrOutOfRange means a value lies outside what the feature accepts.
-	ErrOutOfRange = errors.New("value out of range")
+	// ErrOutOfRange means a value lies outside what the feature accepts. It
+	// is protocol's sentinel, which protocol.Steps wraps.
+	ErrOutOfRange = protocol.ErrOutOfRange
 	// ErrDeviceGone means the device was removed or its session ended.
 	ErrDeviceGone = errors.New("device is no longer connected")
 	// ErrUnexpectedReply means the server answered with a message that does

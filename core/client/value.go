@@ -19,8 +19,9 @@ type Value struct {
 
 // Fraction returns a value p of the feature's range: 0 is off, 1 the
 // maximum; -1..0 the negative half of a signed range. It is converted to
-// steps by rounding up, as the reference clients do, so any non-zero request
-// (above 1e-6) gives at least one step.
+// steps by [protocol.Steps]: a plain ceil, as the reference clients and
+// server do, so any non-zero request (from 1e-6) gives at least one step
+// and 0.28 of 25 steps gives 8 (0.28*25 is 7.000000000000001 in float64).
 func Fraction(p float64) Value { return Value{f: p} }
 
 // Steps returns a raw step value, used as is; it must lie inside the
@@ -53,45 +54,17 @@ func (v Value) negative() bool {
 	return v.f < 0
 }
 
-const (
-	// zeroFraction: fractions below this are off, like the reference clients.
-	zeroFraction = 1e-6
-	// floatNoise keeps binary rounding from adding a step: 0.3*10 is
-	// 3.0000000000000004 in float64, which must give 3 steps, not 4.
-	floatNoise = 1e-9
-)
-
-// toSteps converts v to a step value inside r (v4 outputs).
+// toSteps converts v to a step value inside r (v4 outputs); fractions go
+// through protocol.Steps, the conversion the server also applies to the
+// fractions of spec v3 clients, so both paths give a device the same steps.
 func (v Value) toSteps(r protocol.Range) (int32, error) {
-	lo, hi := r.Min(), r.Max()
 	if v.isSteps {
 		if v.n == 0 || r.Contains(v.n) {
 			return v.n, nil
 		}
-		return 0, fmt.Errorf("%w: %d steps, range is [%d, %d]", ErrOutOfRange, v.n, lo, hi)
+		return 0, fmt.Errorf("%w: %d steps, range is [%d, %d]", ErrOutOfRange, v.n, r.Min(), r.Max())
 	}
-	p := v.f
-	signed := lo < 0
-	minP := 0.0
-	if signed {
-		minP = -1
-	}
-	if math.IsNaN(p) || p < minP || p > 1 {
-		return 0, fmt.Errorf("%w: %g, want a fraction in [%g, 1]", ErrOutOfRange, p, minP)
-	}
-	if math.Abs(p) < zeroFraction {
-		return 0, nil
-	}
-	if p > 0 {
-		base := lo
-		if signed {
-			base = 0
-		}
-		n := int32(math.Ceil(float64(base) + float64(hi-base)*p - floatNoise))
-		return min(n, hi), nil
-	}
-	n := -int32(math.Ceil(float64(-lo)*-p - floatNoise))
-	return max(n, lo), nil
+	return protocol.Steps(v.f, r)
 }
 
 // toScalar converts v to the [0, 1] float of spec v3 commands for an
@@ -121,7 +94,7 @@ func (v Value) toScalar(steps uint32, signed bool) (scalar float64, negative boo
 	if math.IsNaN(p) || p < minP || p > 1 {
 		return 0, false, fmt.Errorf("%w: %g, want a fraction in [%g, 1]", ErrOutOfRange, p, minP)
 	}
-	if math.Abs(p) < zeroFraction {
+	if math.Abs(p) < protocol.ZeroFraction {
 		return 0, false, nil
 	}
 	return math.Abs(p), p < 0, nil

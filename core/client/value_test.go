@@ -22,7 +22,8 @@ func TestValueToSteps(t *testing.T) {
 		{Fraction(0.01), rng(0, 20), 1, false},      // never rounds a request to off
 		{Fraction(0.000001), rng(0, 20), 1, false},  // at the threshold
 		{Fraction(0.0000009), rng(0, 20), 0, false}, // below it
-		{Fraction(0.3), rng(0, 10), 3, false},       // 0.3*10 is 3.0000000000000004 in float64
+		{Fraction(0.3), rng(0, 10), 3, false},       // 0.3*10 is exactly 3 in float64
+		{Fraction(0.28), rng(0, 25), 8, false},      // 0.28*25 is 7.000000000000001 in float64; the reference rounds it up
 		{Fraction(0.7), rng(0, 20), 14, false},
 		{Fraction(0.51), rng(0, 20), 11, false},
 		{Fraction(0.91), rng(0, 100), 91, false},

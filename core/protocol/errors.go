@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Sentinel errors wrapped by [*DecodeError] and [*EncodeError]; callers branch on
-// them with errors.Is.
+// Sentinel errors wrapped by [*DecodeError] and [*EncodeError] (and
+// ErrOutOfRange by [Steps]); callers branch on them with errors.Is.
 var (
 	ErrMalformedJSON  = errors.New("malformed JSON")
 	ErrNotArray       = errors.New("frame is not a JSON array")

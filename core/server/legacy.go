@@ -227,7 +227,10 @@ var (
 
 // fractionOutput is the output setting one old subcommand asks for.
 func fractionOutput(a actuator, t protocol.OutputType, v float64, negative bool, duration uint32) (device.FeatureOutput, error) {
-	n, err := device.StepsFromFraction(v, a.steps)
+	// Old clients send a fraction of the StepCount they were shown (the top
+	// of the range); protocol.Steps is the conversion our client applies
+	// to v4 outputs, so both give the device the same steps.
+	n, err := protocol.Steps(v, protocol.Range{0, a.steps})
 	if err != nil {
 		return device.FeatureOutput{}, protocol.NewError(0, protocol.ErrorMsg, "feature %d %s: %v", a.feature, t, err)
 	}

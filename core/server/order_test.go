@@ -13,10 +13,11 @@ import (
 	"github.com/bphost/bphost/core/server"
 )
 
-// fakeManager is a device layer with one device whose writes complete only
-// when the test says so; it records the order of what reaches the device.
+// fakeManager is a device layer with one device, a fakeDevice (whose
+// writes complete only when the test says so; it records the order of what
+// reaches the device) or another test's.
 type fakeManager struct {
-	dev    *fakeDevice
+	dev    server.Device
 	events chan device.Event
 }
 

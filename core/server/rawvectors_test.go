@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
-	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/devicetest"
 	"github.com/bphost/bphost/core/protocol"
 	"github.com/bphost/bphost/core/server"
@@ -289,7 +288,7 @@ func (c *rawVectorClient) sendV4(ctx context.Context, index uint32, msg devicete
 			return fmt.Errorf("%s index %d: the device has %d", msg.Kind, s.Index, len(feats))
 		}
 		f := feats[s.Index]
-		steps, err := device.StepsFromFraction(s.Value, f.Output[t].Value.Max())
+		steps, err := protocol.Steps(s.Value, protocol.Range{0, f.Output[t].Value.Max()})
 		if err != nil {
 			return err
 		}

@@ -62,10 +62,9 @@ func (c *direct) device(index uint32) (*device.Device, error) {
 	return d, nil
 }
 
-// ToSteps converts a client fraction (0-1) to steps of a range's maximum,
-// rounding up as the reference clients do, so any non-zero request moves
-// the device.
-func ToSteps(v float64, max int32) (int32, error) { return device.StepsFromFraction(v, max) }
+// ToSteps converts a client fraction (0-1) to steps of a range's maximum
+// with protocol.Steps, the conversion the client and server use.
+func ToSteps(v float64, max int32) (int32, error) { return protocol.Steps(v, protocol.Range{0, max}) }
 
 // scalarOrder is the order of the v3 ScalarCmd attribute list within one
 // feature.
