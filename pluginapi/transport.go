@@ -16,8 +16,9 @@ import (
 const ContractVersion = 1
 
 // MaxFrame is the largest frame, in bytes, that crosses between host and
-// plugin. A transport may accept less (Description.MaxFrame).
-const MaxFrame = 64 << 20
+// plugin: connector.MaxFrame, the one limit of every transport. A transport
+// may accept less (Description.MaxFrame).
+const MaxFrame = connector.MaxFrame
 
 // Transport is what a plugin author implements: it says what it is and opens
 // sessions to a server. Serve runs it in a plugin process; the same value can

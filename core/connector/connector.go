@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Connector carries frames between a client and one server session.
@@ -47,9 +48,46 @@ var (
 	ErrClosed = errors.New("closed locally")
 	// ErrPeerClosed is the cause of a disconnect the other side asked for.
 	ErrPeerClosed = errors.New("closed by peer")
-	// ErrFrameTooLarge means a frame exceeds the transport's size limit.
+	// ErrFrameTooLarge means a frame is longer than MaxFrame. Every
+	// connector refuses to send such a frame, and every transport the
+	// server listens on drops one it reads and answers it with ERROR_MSG.
 	ErrFrameTooLarge = errors.New("frame too large")
 )
+
+// MaxFrame is the largest frame, in bytes, that any transport carries: the
+// connectors, the in-process pipe, the server's listeners and the plugin
+// stream all use it, so a frame one accepts is never refused by another.
+// Buttplug frames are small (a large DeviceList is tens of kilobytes); the
+// limit bounds what a peer can make us buffer.
+const MaxFrame = 1 << 20
+
+// CheckFrameSize returns an error wrapping ErrFrameTooLarge when frame is
+// longer than MaxFrame.
+func CheckFrameSize(frame []byte) error {
+	if len(frame) > MaxFrame {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, len(frame), MaxFrame)
+	}
+	return nil
+}
+
+// ReadFrame reads one whole message of a message-framed transport
+// (websocket) from r, keeping at most MaxFrame bytes: the rest of a longer
+// message is read and dropped, so the transport stays in step, and the
+// error wraps ErrFrameTooLarge.
+func ReadFrame(r io.Reader) ([]byte, error) {
+	frame, err := io.ReadAll(io.LimitReader(r, MaxFrame+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(frame) > MaxFrame {
+		n, err := io.Copy(io.Discard, r)
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, int64(len(frame))+n, MaxFrame)
+	}
+	return frame, nil
+}
 
 // DisconnectError reports the end of a session and why. errors.Is(err,
 // ErrDisconnected) holds for it, and errors.Is/As also reach the cause.

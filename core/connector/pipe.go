@@ -56,8 +56,13 @@ func (p *PipeEnd) endErr() error {
 }
 
 // Send delivers a copy of frame to the other end. A frame is never sent once
-// ctx is done or the pipe is closed.
+// ctx is done or the pipe is closed; one longer than MaxFrame is refused
+// with an error wrapping ErrFrameTooLarge, as every transport does, and the
+// pipe goes on.
 func (p *PipeEnd) Send(ctx context.Context, frame []byte) error {
+	if err := CheckFrameSize(frame); err != nil {
+		return err
+	}
 	select {
 	case <-p.shared.done:
 		return p.endErr()

@@ -249,3 +249,30 @@ func TestPipeConcurrentSenders(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A frame over MaxFrame is refused locally, as by every connector; one of
+// exactly MaxFrame goes through, and so do the frames after.
+func TestPipeFrameTooLarge(t *testing.T) {
+	a, b := connector.Pipe(0)
+	defer a.Close()
+	ctx := context.Background()
+	if err := a.Send(ctx, make([]byte, connector.MaxFrame+1)); !errors.Is(err, connector.ErrFrameTooLarge) {
+		t.Fatalf("oversize send: %v, want ErrFrameTooLarge", err)
+	}
+	if err := a.Send(ctx, make([]byte, connector.MaxFrame)); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := b.Recv(ctx); err != nil || len(f) != connector.MaxFrame {
+		t.Fatalf("frame of MaxFrame: %d bytes, %v", len(f), err)
+	}
+}
+
+func TestReadFrame(t *testing.T) {
+	if f, err := connector.ReadFrame(bytes.NewReader([]byte(`[1]`))); err != nil || string(f) != `[1]` {
+		t.Fatalf("ReadFrame = %q, %v", f, err)
+	}
+	r := bytes.NewReader(make([]byte, connector.MaxFrame+10))
+	if _, err := connector.ReadFrame(r); !errors.Is(err, connector.ErrFrameTooLarge) || r.Len() != 0 {
+		t.Fatalf("oversize: %v, %d bytes left unread", err, r.Len())
+	}
+}

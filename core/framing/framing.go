@@ -14,13 +14,9 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/bphost/bphost/core/connector"
 )
-
-// DefaultMaxFrame is the frame size limit used when none is given.
-const DefaultMaxFrame = 16 << 20
-
-// ErrFrameTooLarge is returned for a line longer than the reader's limit.
-var ErrFrameTooLarge = errors.New("framing: frame too large")
 
 // ErrNewlineInFrame is returned when asked to write a frame containing "\n".
 var ErrNewlineInFrame = errors.New("framing: frame contains a newline")
@@ -32,10 +28,12 @@ type Reader struct {
 }
 
 // NewReader reads frames from r, refusing frames longer than max bytes
-// (DefaultMaxFrame when max <= 0).
+// (connector.MaxFrame, what transports use, when max <= 0) with an error
+// wrapping connector.ErrFrameTooLarge; the line is skipped and the next
+// ReadFrame goes on after it.
 func NewReader(r io.Reader, max int) *Reader {
 	if max <= 0 {
-		max = DefaultMaxFrame
+		max = connector.MaxFrame
 	}
 	return &Reader{br: bufio.NewReaderSize(r, 64<<10), max: max}
 }
@@ -50,7 +48,7 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 			chunk, err := r.br.ReadSlice('\n')
 			if len(frame)+len(chunk) > r.max+2 { // +2 leaves room for "\r\n"
 				r.discardLine(err)
-				return nil, fmt.Errorf("%w: more than %d bytes", ErrFrameTooLarge, r.max)
+				return nil, fmt.Errorf("%w: more than %d bytes", connector.ErrFrameTooLarge, r.max)
 			}
 			frame = append(frame, chunk...)
 			if err == nil {
@@ -69,7 +67,7 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 			continue
 		}
 		if len(frame) > r.max {
-			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, len(frame), r.max)
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", connector.ErrFrameTooLarge, len(frame), r.max)
 		}
 		return frame, nil
 	}

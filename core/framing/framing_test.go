@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+
+	"github.com/bphost/bphost/core/connector"
 )
 
 // readAll reads frames until an error and returns them with that error.
@@ -43,7 +45,7 @@ func TestReader(t *testing.T) {
 		{"exactly max", "[12]\n", 4, []string{"[12]"}, io.EOF},
 		{"exactly max with crlf", "[12]\r\n", 4, []string{"[12]"}, io.EOF},
 		{"larger than the read buffer", big + "\n[2]\n", 0, []string{big, "[2]"}, io.EOF},
-		{"over max", "[123]\n", 4, nil, ErrFrameTooLarge},
+		{"over max", "[123]\n", 4, nil, connector.ErrFrameTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,8 +70,8 @@ func TestReaderStaysInStepAfterOversizedFrame(t *testing.T) {
 	if err != nil || string(f) != "[1]" {
 		t.Fatalf("first frame %q, %v", f, err)
 	}
-	if _, err := r.ReadFrame(); !errors.Is(err, ErrFrameTooLarge) {
-		t.Fatalf("oversized frame: error %v, want ErrFrameTooLarge", err)
+	if _, err := r.ReadFrame(); !errors.Is(err, connector.ErrFrameTooLarge) {
+		t.Fatalf("oversized frame: error %v, want connector.ErrFrameTooLarge", err)
 	}
 	f, err = r.ReadFrame()
 	if err != nil || string(f) != "[2]" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
 )
 
@@ -208,7 +209,7 @@ func (s *Server) serveStream(ctx context.Context, l *Listener) error {
 		conns.Add(1)
 		go func() {
 			defer conns.Done()
-			_ = s.ServeConn(ctx, stream.NewNetConn(c, s.opt.maxFrame))
+			_ = s.ServeConn(ctx, stream.NewNetConn(c))
 		}()
 	}
 }
@@ -231,7 +232,6 @@ func (s *Server) serveWebsocket(ctx context.Context, l *Listener) error {
 			}
 			conns.Add(1)
 			defer conns.Done()
-			ws.SetReadLimit(int64(s.opt.maxFrame))
 			_ = s.ServeConn(ctx, newWSConn(ws))
 		}),
 	}
@@ -284,16 +284,25 @@ func (c *wsConn) keepalive() {
 	}
 }
 
+// ReadFrame returns the next message. One longer than connector.MaxFrame
+// is read to its end and dropped, with an error wrapping
+// connector.ErrFrameTooLarge, so the session answers it with ERROR_MSG
+// and goes on, as on the line-framed sockets (gorilla's read limit would
+// close the connection instead).
 func (c *wsConn) ReadFrame() ([]byte, error) {
-	_, data, err := c.ws.ReadMessage()
-	if err != nil {
-		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
-			return nil, io.EOF
+	_, r, err := c.ws.NextReader()
+	if err == nil {
+		var data []byte
+		data, err = connector.ReadFrame(r)
+		if err == nil || errors.Is(err, connector.ErrFrameTooLarge) {
+			_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+			return data, err
 		}
-		return nil, err
 	}
-	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
-	return data, nil
+	if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+		return nil, io.EOF
+	}
+	return nil, err
 }
 
 func (c *wsConn) WriteFrame(ctx context.Context, frame []byte) error {

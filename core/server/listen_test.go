@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/bphost/bphost/core/client"
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
+	"github.com/bphost/bphost/core/protocol"
 	"github.com/bphost/bphost/core/server"
 )
 
@@ -53,7 +55,7 @@ func dialer(t *testing.T, rawURL string) connector.Connector {
 			return wsFrames{ws}, nil
 		})
 	case "tcp", "unix":
-		return stream.New(stream.DialNet(scheme, addr, rawURL, 0))
+		return stream.New(stream.DialNet(scheme, addr, rawURL))
 	}
 	t.Fatalf("no dialer for %s", rawURL)
 	return nil
@@ -234,32 +236,79 @@ func TestServeShutdown(t *testing.T) {
 	}
 }
 
-// On line-framed sockets an oversized frame is answered with ERROR_MSG and
-// the stream stays in step.
-func TestStreamFrameTooLarge(t *testing.T) {
-	r := newRig(t, rigOpts{server: []server.Option{server.WithMaxFrameSize(100)}})
-	ls := serve(t, r.srv, "tcp://127.0.0.1:0")
-	nc, err := net.Dial("tcp", ls[0].Addr().String())
-	if err != nil {
-		t.Fatal(err)
+// oversizePing is a valid Ping frame padded past connector.MaxFrame.
+func oversizePing(id int) []byte {
+	body := fmt.Sprintf(`{"Ping":{"Id":%d}}]`, id)
+	f := make([]byte, 0, connector.MaxFrame+1)
+	f = append(f, '[')
+	for len(f) < connector.MaxFrame+1-len(body) {
+		f = append(f, ' ')
 	}
-	defer nc.Close()
-	conn := stream.NewNetConn(nc, 0)
-	ctx := ctxT(t)
-	for _, f := range []string{
-		`[{"RequestServerInfo":{"Id":1,"ClientName":"x","MessageVersion":3}}]`,
-		`[{"Ping":{"Id":2}},{"Ping":{"Id":3}},{"Ping":{"Id":4}},{"Ping":{"Id":5}},{"Ping":{"Id":7}},{"Ping":{"Id":8}}]`,
-		`[{"Ping":{"Id":6}}]`,
-	} {
-		if err := conn.WriteFrame(ctx, []byte(f)); err != nil {
-			t.Fatal(err)
-		}
+	return append(f, body...)
+}
+
+// On every transport the server listens on, a frame over connector.MaxFrame
+// is dropped and answered with ERROR_MSG, and the session goes on: a Ping
+// after it is answered.
+func TestFrameTooLargeAnswered(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ls := serve(t, r.srv, "ws://127.0.0.1:0", "tcp://127.0.0.1:0", "unix://"+socketPath(t))
+	for i, l := range ls {
+		scheme, addr, _ := strings.Cut(l.URL(), "://")
+		t.Run(scheme, func(t *testing.T) {
+			ctx := ctxT(t)
+			var conn stream.Conn
+			if scheme == "ws" {
+				ws, _, err := websocket.DefaultDialer.DialContext(ctx, l.URL(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conn = wsFrames{ws}
+			} else {
+				nc, err := net.Dial(scheme, addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conn = stream.NewNetConn(nc) // writes without the connector's check
+			}
+			defer conn.Close()
+			for _, f := range [][]byte{
+				[]byte(`[{"RequestServerInfo":{"Id":1,"ClientName":"x","MessageVersion":3}}]`),
+				oversizePing(2),
+				[]byte(`[{"Ping":{"Id":3}}]`),
+			} {
+				if err := conn.WriteFrame(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, want := range []string{`"ServerInfo"`, `"Error"`, `{"Ok":{"Id":3}}`} {
+				f, err := conn.ReadFrame()
+				if err != nil || !strings.Contains(string(f), want) {
+					t.Fatalf("reply %d: got %.200s, %v; want %s", i, f, err, want)
+				}
+				if want == `"Error"` {
+					e, ok := asErrorReply(string(f))
+					if !ok || e.Code != int(protocol.ErrorMsg) || !strings.Contains(e.Message, "frame too large") {
+						t.Fatalf("got %s, want ERROR_MSG for the oversize frame", f)
+					}
+				}
+			}
+			conn.Close()
+			r.sessionEvent(server.SessionEnded, i+1)
+		})
 	}
-	want := []string{`"ServerInfo"`, `{"Error":{"Id":0,`, `{"Ok":{"Id":6}}`}
-	for _, w := range want {
-		f, err := conn.ReadFrame()
-		if err != nil || !strings.Contains(string(f), w) {
-			t.Fatalf("got %s, %v; want %s", f, err, w)
-		}
+}
+
+// The in-process connector refuses a frame over connector.MaxFrame before
+// it reaches the server, as every connector does, and the session goes
+// on.
+func TestFrameTooLargeInProcess(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	c := r.raw()
+	c.send(`[{"RequestServerInfo":{"Id":1,"ClientName":"x","MessageVersion":3}}]`)
+	c.until(`"ServerInfo"`)
+	if err := c.c.Send(ctxT(t), oversizePing(2)); !errors.Is(err, connector.ErrFrameTooLarge) {
+		t.Fatalf("oversize send: %v, want ErrFrameTooLarge", err)
 	}
+	c.roundTrip(`[{"Ping":{"Id":3}}]`, `[{"Ok":{"Id":3}}]`)
 }

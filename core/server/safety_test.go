@@ -154,7 +154,7 @@ func TestClientVanishesMidCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := stream.NewNetConn(nc, 0)
+	conn := stream.NewNetConn(nc)
 	write := func(s string) {
 		if err := conn.WriteFrame(ctx, []byte(s)); err != nil {
 			t.Fatal(err)
@@ -198,7 +198,7 @@ func TestClientVanishesMidCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer next.Close()
-	nconn := stream.NewNetConn(next, 0)
+	nconn := stream.NewNetConn(next)
 	if err := nconn.WriteFrame(ctx, []byte(`[{"RequestServerInfo":{"Id":1,"ClientName":"next","MessageVersion":3}}]`)); err != nil {
 		t.Fatal(err)
 	}

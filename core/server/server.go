@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/protocol"
 )
 
@@ -29,7 +30,6 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultStopTimeout      = 5 * time.Second
-	DefaultMaxFrameSize     = 1 << 20
 )
 
 // Sentinel errors callers branch on with errors.Is.
@@ -61,7 +61,6 @@ type options struct {
 	handshake    time.Duration
 	writeTimeout time.Duration
 	stopTimeout  time.Duration
-	maxFrame     int
 	log          *slog.Logger
 	observe      func(SessionEvent)
 }
@@ -88,10 +87,6 @@ func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writ
 // WithStopTimeout bounds stopping every device when a session ends (default
 // DefaultStopTimeout).
 func WithStopTimeout(d time.Duration) Option { return func(o *options) { o.stopTimeout = d } }
-
-// WithMaxFrameSize limits incoming frames in bytes (default
-// DefaultMaxFrameSize); larger frames are answered with ERROR_MSG.
-func WithMaxFrameSize(n int) Option { return func(o *options) { o.maxFrame = n } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -165,7 +160,6 @@ func New(dm DeviceManager, opts ...Option) *Server {
 		handshake:    DefaultHandshakeTimeout,
 		writeTimeout: DefaultWriteTimeout,
 		stopTimeout:  DefaultStopTimeout,
-		maxFrame:     DefaultMaxFrameSize,
 	}
 	for _, f := range opts {
 		f(&o)
@@ -380,7 +374,7 @@ func (s *Server) refuse(conn Conn, why error, first []byte) {
 		first = *f
 	}
 	var id uint32
-	if envs, err := protocol.SplitFrame(first, s.opt.maxFrame); err == nil && envs[0].HasID {
+	if envs, err := protocol.SplitFrame(first, connector.MaxFrame); err == nil && envs[0].HasID {
 		id = envs[0].ID
 	}
 	out, err := protocol.Encode(protocol.NewError(id, protocol.ErrorInit, "%v", why))

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/device"
-	"github.com/bphost/bphost/core/framing"
 	"github.com/bphost/bphost/core/protocol"
 )
 
@@ -162,7 +162,7 @@ func (ss *session) run(parent context.Context) error {
 	for !ss.ended() {
 		frame, err := ss.conn.ReadFrame()
 		if err != nil {
-			if errors.Is(err, framing.ErrFrameTooLarge) {
+			if errors.Is(err, connector.ErrFrameTooLarge) {
 				ss.send(protocol.NewError(0, protocol.ErrorMsg, "%v", err))
 				continue
 			}
@@ -229,7 +229,7 @@ func (ss *session) reply(id uint32, err error) {
 // device are queued together, so they reach the device in one flush: a
 // spec v4 client has no other way to set several features at once.
 func (ss *session) frame(frame []byte) {
-	envs, err := protocol.SplitFrame(frame, ss.srv.opt.maxFrame)
+	envs, err := protocol.SplitFrame(frame, connector.MaxFrame)
 	if err != nil {
 		ss.send(protocol.NewError(0, protocol.ErrorMsg, "%v", err))
 		return
@@ -295,7 +295,7 @@ func (ss *session) handshake(e *protocol.Envelope) {
 		ss.send(protocol.NewError(id, protocol.ErrorInit, "%v", err))
 		return
 	}
-	dec := protocol.Decoder{Version: v, MaxFrameSize: ss.srv.opt.maxFrame}
+	dec := protocol.Decoder{Version: v, MaxFrameSize: connector.MaxFrame}
 	m, err := dec.DecodeEnvelope(e)
 	if err != nil {
 		ss.send(protocol.NewError(id, protocol.ErrorMsg, "%v", err))

@@ -65,7 +65,7 @@ func LinePeer(t testing.TB) *NetPeer {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	p := NewNetPeer(ln, func(c net.Conn) stream.Conn { return stream.NewNetConn(c, 0) },
+	p := NewNetPeer(ln, func(c net.Conn) stream.Conn { return stream.NewNetConn(c) },
 		map[string]string{"address": ln.Addr().String()})
 	t.Cleanup(func() { p.Close() })
 	return p

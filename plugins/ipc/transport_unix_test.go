@@ -26,7 +26,7 @@ func unixPeer(t testing.TB) plugintest.Peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plugintest.NewNetPeer(ln, func(c net.Conn) stream.Conn { return stream.NewNetConn(c, 0) }, map[string]string{"path": path})
+	p := plugintest.NewNetPeer(ln, func(c net.Conn) stream.Conn { return stream.NewNetConn(c) }, map[string]string{"path": path})
 	t.Cleanup(func() { p.Close() })
 	return p
 }

@@ -19,12 +19,14 @@ type NetConn struct {
 	w    *framing.Writer
 }
 
-// NewNetConn wraps conn; maxFrame limits incoming frames (0: framing default).
-func NewNetConn(conn net.Conn, maxFrame int) *NetConn {
-	return &NetConn{conn: conn, r: framing.NewReader(conn, maxFrame), w: framing.NewWriter(conn)}
+// NewNetConn wraps conn.
+func NewNetConn(conn net.Conn) *NetConn {
+	return &NetConn{conn: conn, r: framing.NewReader(conn, connector.MaxFrame), w: framing.NewWriter(conn)}
 }
 
-// ReadFrame reads the next line-delimited frame.
+// ReadFrame reads the next line-delimited frame. A line longer than
+// connector.MaxFrame is skipped and reported with an error wrapping
+// connector.ErrFrameTooLarge; the next ReadFrame reads the line after it.
 func (n *NetConn) ReadFrame() ([]byte, error) { return n.r.ReadFrame() }
 
 // WriteFrame writes one frame, bounded by ctx's deadline.
@@ -42,14 +44,14 @@ func (n *NetConn) Close() error { return n.conn.Close() }
 
 // DialNet returns a DialFunc for a line-framed stream socket ("tcp", "unix").
 // describe names the server in errors, e.g. "tcp://127.0.0.1:12345".
-func DialNet(network, address, describe string, maxFrame int) DialFunc {
+func DialNet(network, address, describe string) DialFunc {
 	return func(ctx context.Context) (Conn, error) {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, network, address)
 		if err != nil {
 			return nil, DialError(describe, err)
 		}
-		return NewNetConn(conn, maxFrame), nil
+		return NewNetConn(conn), nil
 	}
 }
 

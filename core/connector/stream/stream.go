@@ -123,6 +123,11 @@ func (c *Connector) Send(ctx context.Context, frame []byte) error {
 	if err != nil {
 		return err
 	}
+	// Refused here, as on every connector, rather than cut off by the
+	// server; the session goes on.
+	if err := connector.CheckFrameSize(frame); err != nil {
+		return err
+	}
 	select {
 	case <-s.done:
 		return connector.Disconnected(s.cause)

@@ -70,8 +70,8 @@ func TestStreamOverTCPAndUnix(t *testing.T) {
 	echoServer(t, tcp)
 	echoServer(t, unix)
 	for name, c := range map[string]*stream.Connector{
-		"tcp":  stream.New(stream.DialNet("tcp", tcp.Addr().String(), "tcp://"+tcp.Addr().String(), 0)),
-		"unix": stream.New(stream.DialNet("unix", sock, "unix://"+sock, 0)),
+		"tcp":  stream.New(stream.DialNet("tcp", tcp.Addr().String(), "tcp://"+tcp.Addr().String())),
+		"unix": stream.New(stream.DialNet("unix", sock, "unix://"+sock)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := c.Send(ctx(t), []byte("x")); !errors.Is(err, connector.ErrNotConnected) {
@@ -118,7 +118,7 @@ func TestLocalCloseUnblocksRecv(t *testing.T) {
 		t.Fatal(err)
 	}
 	echoServer(t, ln)
-	c := stream.New(stream.DialNet("tcp", ln.Addr().String(), "tcp test", 0))
+	c := stream.New(stream.DialNet("tcp", ln.Addr().String(), "tcp test"))
 	if err := c.Connect(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +141,8 @@ func TestServerAbsent(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	for _, dial := range []stream.DialFunc{
-		stream.DialNet("tcp", addr, "tcp://"+addr, 0),
-		stream.DialNet("unix", filepath.Join(t.TempDir(), "missing.sock"), "unix socket", 0),
+		stream.DialNet("tcp", addr, "tcp://"+addr),
+		stream.DialNet("unix", filepath.Join(t.TempDir(), "missing.sock"), "unix socket"),
 	} {
 		err := stream.New(dial).Connect(ctx(t))
 		if !errors.Is(err, connector.ErrServerAbsent) {
@@ -151,20 +151,44 @@ func TestServerAbsent(t *testing.T) {
 	}
 }
 
-func TestRecvHonoursContext(t *testing.T) {
+// connectedEcho returns a connector connected to an echo server, closed
+// when the test ends.
+func connectedEcho(t *testing.T) *stream.Connector {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	echoServer(t, ln)
-	c := stream.New(stream.DialNet("tcp", ln.Addr().String(), "tcp test", 0))
+	c := stream.New(stream.DialNet("tcp", ln.Addr().String(), "tcp test"))
 	if err := c.Connect(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestRecvHonoursContext(t *testing.T) {
+	c := connectedEcho(t)
 	short, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := c.Recv(short); !errors.Is(err, context.Canceled) {
 		t.Fatalf("recv with cancelled context: %v", err)
+	}
+}
+
+// A frame over connector.MaxFrame is refused locally, before any byte is
+// written, and the session goes on.
+func TestSendFrameTooLarge(t *testing.T) {
+	c := connectedEcho(t)
+	big := make([]byte, connector.MaxFrame+1)
+	if err := c.Send(ctx(t), big); !errors.Is(err, connector.ErrFrameTooLarge) || errors.Is(err, connector.ErrDisconnected) {
+		t.Fatalf("oversize send: %v, want ErrFrameTooLarge and no disconnect", err)
+	}
+	if err := c.Send(ctx(t), []byte(`[1]`)); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := c.Recv(ctx(t)); err != nil || string(f) != `[1]` {
+		t.Fatalf("after the oversize frame: %q, %v", f, err)
 	}
 }

@@ -47,7 +47,7 @@ func (transport) Open(ctx context.Context, o pluginapi.Options) (pluginapi.Sessi
 			return nil, fmt.Errorf("%w: mode tcp needs option address", pluginapi.ErrInvalidOptions)
 		}
 		addr := o.String("address")
-		c := stream.New(stream.DialNet("tcp", addr, "tcp://"+addr, 0))
+		c := stream.New(stream.DialNet("tcp", addr, "tcp://"+addr))
 		if err := c.Connect(ctx); err != nil {
 			return nil, err
 		}

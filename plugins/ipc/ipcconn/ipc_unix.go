@@ -27,6 +27,6 @@ func checkPath(p string) error {
 	return nil
 }
 
-func dialer(path string, maxFrame int) stream.DialFunc {
-	return stream.DialNet("unix", path, "unix://"+path, maxFrame)
+func dialer(path string) stream.DialFunc {
+	return stream.DialNet("unix", path, "unix://"+path)
 }

@@ -22,12 +22,12 @@ func checkPath(p string) error {
 	return nil
 }
 
-func dialer(path string, maxFrame int) stream.DialFunc {
+func dialer(path string) stream.DialFunc {
 	return func(ctx context.Context) (stream.Conn, error) {
 		c, err := winio.DialPipeContext(ctx, path)
 		if err != nil {
 			return nil, stream.DialError(path, err)
 		}
-		return stream.NewNetConn(c, maxFrame), nil
+		return stream.NewNetConn(c), nil
 	}
 }

@@ -19,8 +19,6 @@ type Options struct {
 	Path string
 	// ConnectTimeout bounds the dial; 0 means 10s.
 	ConnectTimeout time.Duration
-	// MaxFrame limits incoming frames in bytes; 0 means the framing default.
-	MaxFrame int
 }
 
 // New validates opts and returns a connector that dials on Connect.
@@ -34,7 +32,7 @@ func New(opts Options) (*stream.Connector, error) {
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = 10 * time.Second
 	}
-	dial := dialer(opts.Path, opts.MaxFrame)
+	dial := dialer(opts.Path)
 	return stream.New(func(ctx context.Context) (stream.Conn, error) {
 		ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 		defer cancel()

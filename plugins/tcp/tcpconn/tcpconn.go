@@ -21,8 +21,6 @@ type Options struct {
 	Address string
 	// ConnectTimeout bounds the dial; 0 means 10s.
 	ConnectTimeout time.Duration
-	// MaxFrame limits incoming frames in bytes; 0 means the framing default.
-	MaxFrame int
 }
 
 // New validates opts and returns a connector that dials on Connect.
@@ -36,7 +34,7 @@ func New(opts Options) (*stream.Connector, error) {
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = 10 * time.Second
 	}
-	dial := stream.DialNet("tcp", opts.Address, "tcp://"+opts.Address, opts.MaxFrame)
+	dial := stream.DialNet("tcp", opts.Address, "tcp://"+opts.Address)
 	return stream.New(func(ctx context.Context) (stream.Conn, error) {
 		ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 		defer cancel()

@@ -35,8 +35,6 @@ type Options struct {
 	InsecureSkipVerify bool
 	// ConnectTimeout bounds the dial and websocket handshake; 0 means 10s.
 	ConnectTimeout time.Duration
-	// MaxFrame limits incoming frames in bytes; 0 means 16 MiB.
-	MaxFrame int64
 }
 
 // New validates opts and returns a connector that dials on Connect.
@@ -50,9 +48,6 @@ func New(opts Options) (*stream.Connector, error) {
 	}
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = 10 * time.Second
-	}
-	if opts.MaxFrame <= 0 {
-		opts.MaxFrame = 16 << 20
 	}
 	tlsConf := &tls.Config{InsecureSkipVerify: opts.InsecureSkipVerify} //nolint:gosec // opt-in, documented
 	if opts.CAFile != "" {
@@ -85,7 +80,6 @@ func New(opts Options) (*stream.Connector, error) {
 			}
 			return nil, stream.DialError(addr, err)
 		}
-		c.SetReadLimit(opts.MaxFrame)
 		return &conn{ws: c}, nil
 	}), nil
 }
@@ -96,8 +90,12 @@ type conn struct {
 	ws *websocket.Conn
 }
 
+// ReadFrame returns the next message; binary ones are frames too. One
+// longer than connector.MaxFrame is dropped with an error wrapping
+// connector.ErrFrameTooLarge, as on every transport, and the connection
+// stays up (gorilla's read limit would close it).
 func (c *conn) ReadFrame() ([]byte, error) {
-	_, data, err := c.ws.ReadMessage() // binary frames are read as frames too
+	data, err := nextFrame(c.ws)
 	if err != nil {
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
@@ -106,6 +104,14 @@ func (c *conn) ReadFrame() ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+func nextFrame(ws *websocket.Conn) ([]byte, error) {
+	_, r, err := ws.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	return connector.ReadFrame(r)
 }
 
 func (c *conn) WriteFrame(ctx context.Context, frame []byte) error {

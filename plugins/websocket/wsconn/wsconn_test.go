@@ -65,7 +65,9 @@ func TestFramesAndPeerClose(t *testing.T) {
 		if err := c.Connect(tctx(t)); err != nil {
 			t.Fatal(err)
 		}
-		big := `[{"Test":{"Id":1,"TestString":"` + strings.Repeat("x", 1<<20) + `"}}]`
+		// The largest frame any transport carries.
+		head, tail := `[{"Test":{"Id":1,"TestString":"`, `"}}]`
+		big := head + strings.Repeat("x", connector.MaxFrame-len(head)-len(tail)) + tail
 		for _, f := range []string{`[{"Ping":{"Id":1}}]`, big} {
 			if err := c.Send(tctx(t), []byte(f)); err != nil {
 				t.Fatal(err)
