@@ -17,7 +17,8 @@ import (
 )
 
 // b1Protocols are the protocols of the first half; lovense-connect-service
-// and libo-karen are deliberately not implemented (see unimplemented.go).
+// is deliberately not implemented (see unimplemented.go) and libo-karen is
+// tested in noreference_test.go.
 var b1Protocols = []string{
 	"cueme", "fredorch", "fredorch-rotary", "honeyplaybox", "htk_bm", "kiiroo-v1", "kiiroo-v2",
 	"kiiroo-v2-vibrator", "kiiroo-v21", "kiiroo-v21-initialized", "kiiroo-v3", "kizuna", "libo-elle",

@@ -10,8 +10,9 @@ import (
 )
 
 // b2Protocols are the protocols of the second half (mannuo … zalo);
-// xinput, rez-trancevibrator, muse, sayberx and twerkingbutt are
-// deliberately not implemented (see unimplemented.go).
+// xinput and rez-trancevibrator are deliberately not implemented (see
+// unimplemented.go); muse, sayberx and twerkingbutt are tested in
+// noreference_test.go.
 var b2Protocols = []string{
 	"mannuo", "maxpro", "monsterpub", "mymuselinkplus", "mysteryvibe-v2", "nextlevelracing", "nintendo-joycon",
 	"patoo", "picobong", "prettylove", "realov", "realtouch", "sexverse-v3", "svakom-avaneo", "svakom-barney",

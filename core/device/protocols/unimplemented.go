@@ -10,11 +10,6 @@ package protocols
 //     command a web request), a kind of communication the device layer
 //     does not have; Lovense toys in Bluetooth range are handled by
 //     "lovense".
-//   - libo-karen (Libo Karen, a kegel trainer): the configuration gives it
-//     no outputs and no inputs, and its one interesting part, the pressure
-//     sensor on rxpressure, has no documented format (the reference has
-//     never implemented it either). A handler would connect a device that
-//     can do nothing.
 //   - xinput (Xbox gamepads): driven through the Windows XInput API
 //     (XInputSetState with two motor speeds), not through bytes on a link.
 //     comm has an "xinput" bus for matching, but no backend speaks it and
@@ -27,13 +22,7 @@ package protocols
 //     devices are opened with tx and rx only (config.Specifier.Services)
 //     and nothing maps the txvendorcontrol endpoint to a control transfer;
 //     buttplug-rs dropped the protocol together with its USB support.
-//   - muse (Dream Lover Archer 2, Galaku Panty Vib): no implementation in
-//     buttplug-rs or buttplug-csharp. The only description, notes on
-//     STPIHKAL issue #65, has a 2-byte command whose speed lasts about a
-//     second and whose second byte is unexplained: not enough to write.
-//   - sayberx: no implementation in the reference either; notes on
-//     STPIHKAL issue #66 describe an ASCII "AT+SPD<nn>" speed command that
-//     no implementation confirms, and the X-Ring is an input ring the
-//     configuration gives no features.
-//   - twerkingbutt: the configuration gives it no features, and no
-//     implementation exists; there is nothing for a handler to drive.
+//
+// muse, sayberx, twerkingbutt and libo-karen, which buttplug-rs 10.x does
+// not implement either, are registered in their own files, each saying what
+// it is built from.
