@@ -74,10 +74,10 @@ func (l leloSecured) Init(ctx context.Context, link Link, def *config.Definition
 		case <-ctx.Done():
 			return nil, fmt.Errorf("lelo: security handshake (press the power button): %w", ctx.Err())
 		}
-		switch {
-		case len(n) > 0 && allZero(n):
+		switch l.classify(n) {
+		case leloWaiting:
 			// Waiting for the user to press the power button.
-		case len(n) > 0 && n[0] == 1 && allZero(n[1:]):
+		case leloAuthorised:
 			if harmony {
 				return leloHarmony, nil
 			}
@@ -97,6 +97,38 @@ func (l leloSecured) Init(ctx context.Context, link Link, def *config.Definition
 }
 
 func allZero(b []byte) bool { return len(bytes.Trim(b, "\x00")) == 0 }
+
+// Security endpoint states.
+const (
+	leloWaiting = iota
+	leloAuthorised
+	leloPassword
+)
+
+// classify reads a security notification the way the reference does for
+// each family: the F1s v2 (lelof1sv2.rs) knows exactly eight zero bytes
+// (not authorised yet) and 01 and seven zeros (authorised), anything else,
+// shorter zero runs included, being a password; the Harmony
+// (lelo_harmony.rs) takes any run of zeros, even an empty notification, as
+// not authorised and 01 followed by zeros as authorised.
+func (l leloSecured) classify(n []byte) int {
+	if l.f1s {
+		switch {
+		case bytes.Equal(n, make([]byte, 8)):
+			return leloWaiting
+		case bytes.Equal(n, []byte{1, 0, 0, 0, 0, 0, 0, 0}):
+			return leloAuthorised
+		}
+		return leloPassword
+	}
+	switch {
+	case allZero(n):
+		return leloWaiting
+	case n[0] == 1 && allZero(n[1:]):
+		return leloAuthorised
+	}
+	return leloPassword
+}
 
 // leloSim is a toy whose power button was already pressed: it reports
 // itself authorised as soon as the security endpoint is subscribed.
