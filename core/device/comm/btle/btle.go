@@ -96,7 +96,15 @@ type Manager struct {
 	pending  []comm.Event      // for the sender goroutine
 	wake     chan struct{}
 	wg       sync.WaitGroup
+	// connecting holds a slot per connection attempt under way.
+	connecting chan struct{}
 }
+
+// maxConnecting bounds the connection attempts under way at once. A
+// controller makes one LE connection at a time anyway, and the bus limits
+// the calls a connection may have waiting (128 by default), which a room
+// full of toys found in one scan would exceed.
+const maxConnecting = 4
 
 var _ comm.Manager = (*Manager)(nil)
 
@@ -118,12 +126,13 @@ func New(ctx context.Context, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		r:        r,
-		log:      o.log,
-		events:   make(chan comm.Event, 16),
-		done:     make(chan struct{}),
-		reported: map[string]string{},
-		wake:     make(chan struct{}, 1),
+		r:          r,
+		log:        o.log,
+		events:     make(chan comm.Event, 16),
+		done:       make(chan struct{}),
+		reported:   map[string]string{},
+		wake:       make(chan struct{}, 1),
+		connecting: make(chan struct{}, maxConnecting),
 	}
 	m.wg.Add(1)
 	go m.send()
@@ -308,7 +317,15 @@ func (f *found) Connect(ctx context.Context, services comm.ServiceMap) (comm.Har
 	if closed {
 		return nil, comm.ErrClosed
 	}
+	select {
+	case f.m.connecting <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("bluetooth: connect to %s timed out waiting for other connections: %w", describe(f.adv), ctx.Err())
+	case <-f.m.done:
+		return nil, comm.ErrClosed
+	}
 	l, err := f.m.r.connect(ctx, f.adv)
+	<-f.m.connecting
 	if err != nil {
 		return nil, err
 	}
