@@ -173,6 +173,13 @@ func (c *Client) handshake(ctx context.Context, conn connector.Connector) (*sess
 			_ = s.close(context.Background(), connector.ErrClosed)
 			return nil, fmt.Errorf("client: handshake: %w", err)
 		}
+		if errors.Is(err, ErrDisconnected) && i+1 < len(plan) && plan[i+1].version == a.version {
+			// The server closed the connection before this version was
+			// answered (it refused the one before and hung up): that is no
+			// refusal, and the next step asks again on a new connection.
+			c.opts.logger.Debug("connection closed during the handshake", "version", a.version, "err", err)
+			continue
+		}
 		c.opts.logger.Debug("handshake refused", "version", a.version, "err", err)
 		refused = append(refused, Refusal{Version: a.version, Err: err})
 		if i == len(plan)-1 {
