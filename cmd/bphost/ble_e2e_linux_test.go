@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/comm/btle/fakebluez"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
@@ -52,15 +51,7 @@ func newBLEToy(t *testing.T) *bleToy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	services := comm.ServiceMap{}
-	for _, s := range db.Communication("lovense") {
-		if s.BLE != nil {
-			for svc, eps := range s.BLE.Services {
-				services[svc] = eps
-			}
-		}
-	}
-	fd, err := z.AddSimulated(sd, services)
+	fd, err := z.AddSimulated(sd, db.BLEServices("lovense"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/comm/btle/fakebluez"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
@@ -58,15 +57,7 @@ func run(bin, toy string) error {
 		return err
 	}
 	def := sd.Definition()
-	services := comm.ServiceMap{}
-	for _, s := range db.Communication(def.Protocol) {
-		if s.BLE != nil {
-			for svc, eps := range s.BLE.Services {
-				services[svc] = eps
-			}
-		}
-	}
-	fd, err := z.AddSimulated(sd, services)
+	fd, err := z.AddSimulated(sd, db.BLEServices(def.Protocol))
 	if err != nil {
 		return err
 	}

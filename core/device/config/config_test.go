@@ -324,3 +324,20 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+func TestBLEServices(t *testing.T) {
+	db := mustDefault(t)
+	lovense := db.BLEServices("lovense")
+	if got := lovense["5a300001-0024-4bd4-bbd5-a6920e4c5653"][comm.EndpointTx]; got != "5a300002-0024-4bd4-bbd5-a6920e4c5653" {
+		t.Errorf("lovense tx of service 5a300001: %q", got)
+	}
+	if len(lovense) < 2 {
+		t.Errorf("lovense: %d services, want every variant the configuration lists", len(lovense))
+	}
+	if got := db.BLEServices("tcode-v03"); len(got) != 0 {
+		t.Errorf("serial protocol tcode-v03 has BLE services %v", got)
+	}
+	if got := db.BLEServices("no-such-protocol"); len(got) != 0 {
+		t.Errorf("unknown protocol: %v", got)
+	}
+}

@@ -108,6 +108,27 @@ func (db *DB) Communication(protocolName string) []Specifier {
 	return append(out, db.comm[protocolName]...)
 }
 
+// BLEServices merges the GATT services of every Bluetooth LE specifier of a
+// protocol: what a device of it may have, service UUID → endpoint →
+// characteristic UUID. It is empty for a protocol without BLE devices.
+func (db *DB) BLEServices(protocolName string) comm.ServiceMap {
+	out := comm.ServiceMap{}
+	for _, s := range db.Communication(protocolName) {
+		if s.BLE == nil {
+			continue
+		}
+		for svc, eps := range s.BLE.Services {
+			if out[svc] == nil {
+				out[svc] = map[comm.Endpoint]string{}
+			}
+			for ep, ch := range eps {
+				out[svc][ep] = ch
+			}
+		}
+	}
+	return out
+}
+
 // Definitions returns every model definition of the base configuration
 // (including those a user configuration added), sorted by protocol and
 // name. Each is a copy.

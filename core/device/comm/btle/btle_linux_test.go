@@ -345,6 +345,23 @@ func toyPeripheral(addr string, h fakebluez.Handler) fakebluez.Peripheral {
 
 var toyServices = comm.ServiceMap{svcA: {comm.EndpointTx: txA, comm.EndpointRx: rxA}}
 
+// connectedToy adds a toy peripheral served by h to a new stand-in and
+// connects to it through a new Manager with toyServices.
+func connectedToy(t *testing.T, addr string, h fakebluez.Handler) (*fakebluez.BlueZ, *fakebluez.Device, *btle.Manager, comm.Hardware) {
+	t.Helper()
+	z := standIn(t)
+	d, err := z.Add(toyPeripheral(addr, h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	hw, err := connectOne(t, m, toyServices, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z, d, m, hw
+}
+
 func TestConnectMapsEndpoints(t *testing.T) {
 	noLeaks(t)
 	z := standIn(t)
@@ -445,17 +462,8 @@ func TestConnectFaults(t *testing.T) {
 
 func TestWriteReadSubscribe(t *testing.T) {
 	noLeaks(t)
-	z := standIn(t)
 	rec := &recorder{reads: map[string][]byte{rxA: {0x55}}}
-	d, err := z.Add(toyPeripheral("C0:11:22:33:44:40", rec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newManager(t)
-	hw, err := connectOne(t, m, toyServices, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d, _, hw := connectedToy(t, "C0:11:22:33:44:40", rec)
 	defer hw.Disconnect()
 	ctx := ctxFor(t, 5*time.Second)
 	if err := hw.Write(ctx, comm.EndpointTx, []byte("Vibrate:10;"), false); err != nil {
@@ -505,16 +513,7 @@ func TestWriteReadSubscribe(t *testing.T) {
 
 func TestWriteFaults(t *testing.T) {
 	noLeaks(t)
-	z := standIn(t)
-	d, err := z.Add(toyPeripheral("C0:11:22:33:44:50", &recorder{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newManager(t)
-	hw, err := connectOne(t, m, toyServices, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d, _, hw := connectedToy(t, "C0:11:22:33:44:50", &recorder{})
 	defer hw.Disconnect()
 
 	d.FailWrites(true)
@@ -525,7 +524,7 @@ func TestWriteFaults(t *testing.T) {
 
 	d.HangWrites(true)
 	start := time.Now()
-	err = hw.Write(ctxFor(t, 200*time.Millisecond), comm.EndpointTx, []byte{1}, true)
+	err := hw.Write(ctxFor(t, 200*time.Millisecond), comm.EndpointTx, []byte{1}, true)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("hanging write: %v, want a deadline error", err)
 	}
@@ -540,16 +539,7 @@ func TestWriteFaults(t *testing.T) {
 
 func TestDropLink(t *testing.T) {
 	noLeaks(t)
-	z := standIn(t)
-	d, err := z.Add(toyPeripheral("C0:11:22:33:44:60", &recorder{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newManager(t)
-	hw, err := connectOne(t, m, toyServices, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d, m, hw := connectedToy(t, "C0:11:22:33:44:60", &recorder{})
 	if err := hw.Subscribe(ctxFor(t, 2*time.Second), comm.EndpointRx); err != nil {
 		t.Fatal(err)
 	}
@@ -627,15 +617,7 @@ func TestClosedManager(t *testing.T) {
 // ends, and so does the scan.
 func TestBlueZCrash(t *testing.T) {
 	noLeaks(t)
-	z := standIn(t)
-	if _, err := z.Add(toyPeripheral("C0:11:22:33:44:70", &recorder{})); err != nil {
-		t.Fatal(err)
-	}
-	m := newManager(t)
-	hw, err := connectOne(t, m, toyServices, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	z, _, m, hw := connectedToy(t, "C0:11:22:33:44:70", &recorder{})
 	z.Crash()
 	select {
 	case _, ok := <-hw.Notifications():

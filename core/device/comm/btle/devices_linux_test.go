@@ -18,25 +18,6 @@ import (
 	"github.com/bphost/bphost/core/protocol"
 )
 
-// bleServices merges the GATT services of every BLE specifier of a protocol.
-func bleServices(db *config.DB, proto string) comm.ServiceMap {
-	out := comm.ServiceMap{}
-	for _, s := range db.Communication(proto) {
-		if s.BLE == nil {
-			continue
-		}
-		for svc, eps := range s.BLE.Services {
-			if out[svc] == nil {
-				out[svc] = map[comm.Endpoint]string{}
-			}
-			for ep, ch := range eps {
-				out[svc][ep] = ch
-			}
-		}
-	}
-	return out
-}
-
 // rig is a device manager over the Bluetooth LE backend, with simulated toys
 // presented as peripherals by the BlueZ stand-in.
 type rig struct {
@@ -68,7 +49,7 @@ func (r *rig) add(t *testing.T, def *config.Definition) (*simulated.Device, *fak
 	if err != nil {
 		t.Fatalf("simulate %s %q: %v", def.Protocol, def.Name, err)
 	}
-	fd, err := r.z.AddSimulated(sd, bleServices(r.db, def.Protocol))
+	fd, err := r.z.AddSimulated(sd, r.db.BLEServices(def.Protocol))
 	if err != nil {
 		t.Fatalf("present %s %q over BLE: %v", def.Protocol, def.Name, err)
 	}
@@ -198,7 +179,7 @@ func TestEveryBLEProtocolOverBlueZ(t *testing.T) {
 	var missing []string
 	bleProtocols := 0
 	for _, proto := range r.db.Protocols() {
-		if len(bleServices(r.db, proto)) == 0 {
+		if len(r.db.BLEServices(proto)) == 0 {
 			continue
 		}
 		bleProtocols++
@@ -335,7 +316,10 @@ func oneCommand(ctx context.Context, d *device.Device) (string, error) {
 	return "none", err
 }
 
-func BenchmarkScanToDeviceAdded(b *testing.B) {
+// benchRig is a simulated Lovense Hush over the BlueZ stand-in and a
+// device manager over the Bluetooth LE backend, for benchmarks.
+func benchRig(b *testing.B) (*device.Manager, *fakebluez.Device) {
+	b.Helper()
 	if bus == nil {
 		b.Skip(noBus)
 	}
@@ -347,85 +331,60 @@ func BenchmarkScanToDeviceAdded(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer z.Close()
+	b.Cleanup(func() { z.Close() })
 	sim := simulated.New(db)
-	defer sim.Close()
+	b.Cleanup(func() { sim.Close() })
 	sd, err := sim.Add("Lovense Hush")
 	if err != nil {
 		b.Fatal(err)
 	}
-	fd, err := z.AddSimulated(sd, bleServices(db, "lovense"))
+	fd, err := z.AddSimulated(sd, db.BLEServices("lovense"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	ble, err := btle.New(ctx)
+	ble, err := btle.New(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
 	m := device.NewManager(db, []comm.Manager{ble})
-	defer m.Close()
+	b.Cleanup(func() { m.Close() })
+	return m, fd
+}
+
+// nextEvent waits for the next event of kind.
+func nextEvent(m *device.Manager, kind device.EventKind) device.Event {
+	for e := range m.Events() {
+		if e.Kind == kind {
+			return e
+		}
+	}
+	return device.Event{}
+}
+
+func BenchmarkScanToDeviceAdded(b *testing.B) {
+	m, fd := benchRig(b)
+	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {
 		if err := m.StartScanning(ctx); err != nil {
 			b.Fatal(err)
 		}
-		for e := range m.Events() {
-			if e.Kind == device.DeviceAdded {
-				break
-			}
-		}
+		nextEvent(m, device.DeviceAdded)
 		b.StopTimer()
 		_ = m.StopScanning(ctx)
 		fd.DropLink()
-		for e := range m.Events() {
-			if e.Kind == device.DeviceRemoved {
-				break
-			}
-		}
+		nextEvent(m, device.DeviceRemoved)
 		b.StartTimer()
 	}
 }
 
 func BenchmarkCommandToWrite(b *testing.B) {
-	if bus == nil {
-		b.Skip(noBus)
-	}
-	db, err := config.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	z, err := fakebluez.New(bus.Address())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer z.Close()
-	sim := simulated.New(db)
-	defer sim.Close()
-	sd, err := sim.Add("Lovense Hush")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := z.AddSimulated(sd, bleServices(db, "lovense")); err != nil {
-		b.Fatal(err)
-	}
+	m, _ := benchRig(b)
 	ctx := context.Background()
-	ble, err := btle.New(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := device.NewManager(db, []comm.Manager{ble})
-	defer m.Close()
 	if err := m.StartScanning(ctx); err != nil {
 		b.Fatal(err)
 	}
-	var d *device.Device
-	for e := range m.Events() {
-		if e.Kind == device.DeviceAdded {
-			d = e.Device
-			break
-		}
-	}
+	d := nextEvent(m, device.DeviceAdded).Device
 	b.ResetTimer()
 	for i := range b.N {
 		// Output returns once the write was answered by the stand-in, so
