@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -147,7 +149,10 @@ func TestE2EServeBluetoothLE(t *testing.T) {
 	}
 }
 
-// The embedded plugin reaches the same toy over Bluetooth LE.
+// The embedded plugin reaches the same toy over Bluetooth LE: a timed
+// vibrate, a vibrate left running when the command exits (the plugin's
+// server stops the toy), a battery read, and a dropped link that `watch`
+// reports within a second.
 func TestE2EEmbeddedBluetoothLE(t *testing.T) {
 	toy := newBLEToy(t)
 	code, out, errs := runBphostEnv(t, toy.env, "--opt", "use-bluetooth-le=true", "vibrate", "--device", "0", "--level", "0.5", "--duration", "300ms")
@@ -155,10 +160,66 @@ func TestE2EEmbeddedBluetoothLE(t *testing.T) {
 		t.Fatalf("vibrate: exit %d\n%s\n%s", code, out, errs)
 	}
 	next := toy.waitWrite(t, 0, "Vibrate:10;")
+	next = toy.waitWrite(t, next, "Vibrate:0;")
+	code, out, errs = runBphostEnv(t, toy.env, "vibrate", "--device", "0", "--level", "0.25")
+	if code != 0 {
+		t.Fatalf("vibrate without duration: exit %d\n%s\n%s", code, out, errs)
+	}
+	next = toy.waitWrite(t, next, "Vibrate:5;")
 	toy.waitWrite(t, next, "Vibrate:0;")
 	code, out, errs = runBphostEnv(t, toy.env, "battery", "--device", "0")
 	if code != 0 || !strings.Contains(out, "battery 64%") {
 		t.Fatalf("battery: exit %d\n%s\n%s", code, out, errs)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := bphost(t, ctx, "watch", "--scan", "2s")
+	cmd.Env = append(cmd.Env, toy.env...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine := func(want string) {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("watch ended before printing %q", want)
+				}
+				if strings.Contains(l, want) {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatalf("watch did not print %q", want)
+			}
+		}
+	}
+	waitLine("device added 0: Lovense Hush")
+	dropped := time.Now()
+	toy.fd.DropLink()
+	waitLine("device removed 0: Lovense Hush")
+	took := time.Since(dropped)
+	t.Logf("watch through the embedded plugin printed the removal %v after the link dropped", took)
+	if took > time.Second {
+		t.Errorf("device removed %v after the drop, want within 1s", took)
+	}
+	cancel()
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("watch exited %d after an interrupt (%v)", cmd.ProcessState.ExitCode(), err)
 	}
 }
 
