@@ -1,9 +1,11 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bphost/bphost/core/client/internal/fakeserver"
@@ -142,13 +144,64 @@ func TestLenientWithNewerServers(t *testing.T) {
 	h.expect(`[{"OutputCmd":{"Id":*,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":20}}}}]`)
 }
 
+// injector is the fake server's connector with one frame slipped in after
+// the next one the server sends: a frame longer than any transport carries,
+// which only a connector of someone else's could deliver.
+type injector struct {
+	*fakeserver.Dialer
+	mu      sync.Mutex
+	pending []byte
+	armed   bool
+}
+
+func (i *injector) Recv(ctx context.Context) ([]byte, error) {
+	i.mu.Lock()
+	if i.armed && i.pending != nil {
+		f := i.pending
+		i.pending, i.armed = nil, false
+		i.mu.Unlock()
+		return f, nil
+	}
+	i.mu.Unlock()
+	f, err := i.Dialer.Recv(ctx)
+	i.mu.Lock()
+	if i.pending != nil {
+		i.armed = true
+	}
+	i.mu.Unlock()
+	return f, err
+}
+
 func TestOversizedFrame(t *testing.T) {
-	h := start(t, fakeserver.Config{}, WithMaxFrameSize(200))
-	skipUntil[Connected](t, h.ctx, h.events)
-	if err := h.sess.SendRaw(`[{"Error":{"Id":0,"ErrorCode":0,"ErrorMessage":"` + strings.Repeat("x", 300) + `"}}]`); err != nil {
+	h := newHarness(t, fakeserver.Config{})
+	inj := &injector{Dialer: h.dial}
+	if err := h.c.Connect(h.ctx, inj); err != nil {
 		t.Fatal(err)
 	}
+	h.sess = h.lastSession()
+	skipUntil[Connected](t, h.ctx, h.events)
+	inj.mu.Lock()
+	inj.pending = []byte(`[{"Error":{"Id":0,"ErrorCode":0,"ErrorMessage":"` + strings.Repeat("x", protocol.MaxFrameSize) + `"}}]`)
+	inj.mu.Unlock()
+	// The frame that carries the oversize one in behind it.
+	if err := h.sess.SendRaw(`[{"ScanningFinished":{"Id":0}}]`); err != nil {
+		t.Fatal(err)
+	}
+	expectEvent[ScanningFinished](t, h.ctx, h.events)
 	if pe := expectEvent[ProtocolError](t, h.ctx, h.events); !errors.Is(pe.Err, protocol.ErrFrameTooLarge) {
 		t.Errorf("ProtocolError %v", pe.Err)
+	}
+	// The session goes on.
+	if !h.c.Connected() {
+		t.Fatal("disconnected by an oversize frame")
+	}
+}
+
+// The fake server's own pipe refuses such a frame: no transport carries one.
+func TestOversizedFrameRefusedByPipe(t *testing.T) {
+	h := start(t, fakeserver.Config{})
+	err := h.sess.SendRaw(`[{"Error":{"Id":0,"ErrorCode":0,"ErrorMessage":"` + strings.Repeat("x", protocol.MaxFrameSize) + `"}}]`)
+	if !errors.Is(err, protocol.ErrFrameTooLarge) {
+		t.Fatalf("send of an oversize frame: %v", err)
 	}
 }

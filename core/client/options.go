@@ -31,7 +31,6 @@ type options struct {
 	pinned           bool
 	ping             bool
 	logger           *slog.Logger
-	maxFrameSize     int
 }
 
 func defaultOptions() options {
@@ -85,10 +84,4 @@ func WithLogger(l *slog.Logger) Option {
 			o.logger = l
 		}
 	}
-}
-
-// WithMaxFrameSize limits the size of frames read from the server (default
-// protocol.DefaultMaxFrameSize).
-func WithMaxFrameSize(n int) Option {
-	return func(o *options) { o.maxFrameSize = n }
 }

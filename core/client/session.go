@@ -312,12 +312,12 @@ func (s *session) handleFrame(frame []byte) {
 		s.deliver(id, result{msg: &protocol.Ok{ID: id}}, true)
 		return
 	}
-	envs, err := protocol.SplitFrame(frame, s.c.opts.maxFrameSize)
+	envs, err := protocol.SplitFrame(frame)
 	if err != nil {
 		s.protocolError(fmt.Errorf("%w: %w", ErrMalformed, err))
 		return
 	}
-	dec := protocol.Decoder{Version: s.negotiated(), MaxFrameSize: s.c.opts.maxFrameSize, Lenient: true}
+	dec := protocol.Decoder{Version: s.negotiated(), Lenient: true}
 	for i := range envs {
 		e := &envs[i]
 		m, err := dec.DecodeEnvelope(e)

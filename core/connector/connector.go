@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/bphost/bphost/core/protocol"
 )
 
 // Connector carries frames between a client and one server session.
@@ -51,15 +53,16 @@ var (
 	// ErrFrameTooLarge means a frame is longer than MaxFrame. Every
 	// connector refuses to send such a frame, and every transport the
 	// server listens on drops one it reads and answers it with ERROR_MSG.
-	ErrFrameTooLarge = errors.New("frame too large")
+	// It is protocol.ErrFrameTooLarge, the decoder's, under the name
+	// transports use: one sentinel.
+	ErrFrameTooLarge = protocol.ErrFrameTooLarge
 )
 
 // MaxFrame is the largest frame, in bytes, that any transport carries: the
 // connectors, the in-process pipe, the server's listeners and the plugin
-// stream all use it, so a frame one accepts is never refused by another.
-// Buttplug frames are small (a large DeviceList is tens of kilobytes); the
-// limit bounds what a peer can make us buffer.
-const MaxFrame = 1 << 20
+// stream all use it. It is protocol.MaxFrameSize, the one limit, which the
+// decoder holds frames to as well.
+const MaxFrame = protocol.MaxFrameSize
 
 // CheckFrameSize returns an error wrapping ErrFrameTooLarge when frame is
 // longer than MaxFrame.

@@ -431,7 +431,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := (&Decoder{Version: tt.v, MaxFrameSize: 64}).Decode([]byte(tt.frame))
+			_, err := (&Decoder{Version: tt.v, limit: 64}).Decode([]byte(tt.frame))
 			if tt.name != "too large" {
 				_, err = (&Decoder{Version: tt.v}).Decode([]byte(tt.frame))
 			}
@@ -508,7 +508,7 @@ func TestDetectVersion(t *testing.T) {
 		{`[{"Ping":{"Id":1}}]`, 0, ErrWrongVersion},
 	}
 	for _, tt := range tests {
-		envs, err := SplitFrame([]byte(tt.frame), 0)
+		envs, err := SplitFrame([]byte(tt.frame))
 		if err != nil {
 			t.Fatal(err)
 		}

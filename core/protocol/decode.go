@@ -7,8 +7,14 @@ import (
 	"sync"
 )
 
-// DefaultMaxFrameSize is the frame size limit used when a Decoder has none.
-const DefaultMaxFrameSize = 16 << 20
+// MaxFrameSize is the largest frame, in bytes, that bphost reads or
+// writes: the decoder refuses a longer one with ErrFrameTooLarge, and every
+// transport (connectors, the in-process pipe, the server's listeners, the
+// plugin stream) holds frames to it (connector.MaxFrame is this constant),
+// so a frame one part accepts is never refused by another. Buttplug frames
+// are small (a large DeviceList is tens of kilobytes); the limit bounds what
+// a peer can make us buffer.
+const MaxFrameSize = 1 << 20
 
 // Envelope is one message of a frame, split off but not yet decoded. A server
 // uses it to answer a bad message with that message's own Id.
@@ -24,23 +30,24 @@ type Envelope struct {
 	body []byte // the message body, checked to be valid JSON
 }
 
-// Decoder decodes frames of one spec version. The zero value decodes spec v0
-// strictly with the default size limit; set Version first.
+// Decoder decodes frames of one spec version, up to MaxFrameSize. The zero
+// value decodes spec v0 strictly; set Version first.
 type Decoder struct {
 	// Version selects the message shapes.
 	Version Version
-	// MaxFrameSize limits the frame length in bytes; 0 means DefaultMaxFrameSize.
-	MaxFrameSize int
 	// Lenient accepts fields the schema does not know and skips unknown
 	// output and input types in device lists, as a client should when a newer
 	// server adds them. Servers decode strictly.
 	Lenient bool
+
+	// limit lowers MaxFrameSize for tests of the limit (0: MaxFrameSize).
+	limit int
 }
 
 // Decode decodes a whole frame. It stops at the first bad message.
 func (d *Decoder) Decode(frame []byte) ([]Message, error) {
 	var buf [4]Envelope // most frames hold one message
-	envs, err := splitFrame(frame, d.MaxFrameSize, buf[:0])
+	envs, err := splitFrame(frame, d.limit, buf[:0])
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +121,13 @@ func (e *Envelope) bodyJSON() []byte {
 	return e.body
 }
 
-// SplitFrame parses a frame and splits it into its messages. maxSize limits
-// the frame length; 0 means DefaultMaxFrameSize.
-func SplitFrame(frame []byte, maxSize int) ([]Envelope, error) {
+// SplitFrame parses a frame of at most MaxFrameSize bytes and splits it
+// into its messages.
+func SplitFrame(frame []byte) ([]Envelope, error) { return splitFrameLimit(frame, 0) }
+
+// splitFrameLimit is SplitFrame with the limit lowered for tests (0:
+// MaxFrameSize).
+func splitFrameLimit(frame []byte, maxSize int) ([]Envelope, error) {
 	if err := checkFrameSize(frame, maxSize); err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func sameDecodeErr(got, want error) string {
 // checkSameDecode compares every entry point on one frame.
 func checkSameDecode(t *testing.T, frame []byte, v Version, lenient bool, maxSize int) {
 	t.Helper()
-	d := Decoder{Version: v, Lenient: lenient, MaxFrameSize: maxSize}
+	d := Decoder{Version: v, Lenient: lenient, limit: maxSize}
 	got, gerr := d.Decode(frame)
 	want, werr := treeDecode(&d, frame, true)
 	if msg := sameDecodeErr(gerr, werr); msg != "" {
@@ -50,7 +50,7 @@ func checkSameDecode(t *testing.T, frame []byte, v Version, lenient bool, maxSiz
 		}
 	}
 
-	envs, gerr := SplitFrame(frame, maxSize)
+	envs, gerr := splitFrameLimit(frame, maxSize)
 	tenvs, werr := treeSplitFrame(frame, maxSize, true)
 	if msg := sameDecodeErr(gerr, werr); msg != "" {
 		t.Fatalf("SplitFrame %q:\n%s", frame, msg)

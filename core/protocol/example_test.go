@@ -45,7 +45,7 @@ func ExampleDecodeError() {
 }
 
 func ExampleDetectVersion() {
-	envs, err := protocol.SplitFrame([]byte(`[{"RequestServerInfo":{"Id":1,"ClientName":"Game","MessageVersion":2}}]`), 0)
+	envs, err := protocol.SplitFrame([]byte(`[{"RequestServerInfo":{"Id":1,"ClientName":"Game","MessageVersion":2}}]`))
 	if err != nil {
 		panic(err)
 	}

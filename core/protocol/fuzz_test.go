@@ -46,7 +46,7 @@ func FuzzDecode(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, frame []byte, version byte) {
 		for _, lenient := range []bool{false, true} {
-			d := Decoder{Version: Version(version % byte(CurrentVersion+1)), Lenient: lenient, MaxFrameSize: 1 << 16}
+			d := Decoder{Version: Version(version % byte(CurrentVersion+1)), Lenient: lenient, limit: 1 << 16}
 			msgs, err := d.Decode(frame)
 			if err != nil {
 				var de *DecodeError
@@ -75,7 +75,7 @@ func FuzzDecode(f *testing.F) {
 func FuzzSplitFrame(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, frame []byte, _ byte) {
-		envs, err := SplitFrame(frame, 1<<16)
+		envs, err := splitFrameLimit(frame, 1<<16)
 		if err != nil {
 			return
 		}
@@ -102,7 +102,7 @@ func FuzzSplitFrame(f *testing.F) {
 func FuzzDetectVersion(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, frame []byte, _ byte) {
-		envs, err := SplitFrame(frame, 1<<16)
+		envs, err := splitFrameLimit(frame, 1<<16)
 		if err != nil {
 			return
 		}

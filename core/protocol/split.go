@@ -47,10 +47,10 @@ func splitFrame(frame []byte, maxSize int, envs []Envelope) ([]Envelope, error) 
 	return envs, nil
 }
 
-// checkFrameSize refuses a frame longer than maxSize (0: the default).
+// checkFrameSize refuses a frame longer than maxSize (0: MaxFrameSize).
 func checkFrameSize(frame []byte, maxSize int) error {
 	if maxSize <= 0 {
-		maxSize = DefaultMaxFrameSize
+		maxSize = MaxFrameSize
 	}
 	if len(frame) > maxSize {
 		return &DecodeError{Index: -1, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("%d bytes, limit %d", len(frame), maxSize)}

@@ -171,7 +171,7 @@ func treeSplitFrame(frame []byte, maxSize int, ordered bool) ([]treeEnvelope, er
 }
 
 func treeDecode(d *Decoder, frame []byte, ordered bool) ([]Message, error) {
-	envs, err := treeSplitFrame(frame, d.MaxFrameSize, ordered)
+	envs, err := treeSplitFrame(frame, d.limit, ordered)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/protocol"
 )
 
@@ -374,7 +373,7 @@ func (s *Server) refuse(conn Conn, why error, first []byte) {
 		first = *f
 	}
 	var id uint32
-	if envs, err := protocol.SplitFrame(first, connector.MaxFrame); err == nil && envs[0].HasID {
+	if envs, err := protocol.SplitFrame(first); err == nil && envs[0].HasID {
 		id = envs[0].ID
 	}
 	out, err := protocol.Encode(protocol.NewError(id, protocol.ErrorInit, "%v", why))

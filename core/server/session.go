@@ -229,7 +229,7 @@ func (ss *session) reply(id uint32, err error) {
 // device are queued together, so they reach the device in one flush: a
 // spec v4 client has no other way to set several features at once.
 func (ss *session) frame(frame []byte) {
-	envs, err := protocol.SplitFrame(frame, connector.MaxFrame)
+	envs, err := protocol.SplitFrame(frame)
 	if err != nil {
 		ss.send(protocol.NewError(0, protocol.ErrorMsg, "%v", err))
 		return
@@ -295,7 +295,7 @@ func (ss *session) handshake(e *protocol.Envelope) {
 		ss.send(protocol.NewError(id, protocol.ErrorInit, "%v", err))
 		return
 	}
-	dec := protocol.Decoder{Version: v, MaxFrameSize: connector.MaxFrame}
+	dec := protocol.Decoder{Version: v}
 	m, err := dec.DecodeEnvelope(e)
 	if err != nil {
 		ss.send(protocol.NewError(id, protocol.ErrorMsg, "%v", err))

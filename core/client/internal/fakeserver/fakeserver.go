@@ -333,7 +333,7 @@ func (s *Session) decode(raw []byte) Frame {
 	v, known := s.version, s.handshaken
 	s.mu.Unlock()
 	if !known {
-		envs, err := protocol.SplitFrame(raw, 0)
+		envs, err := protocol.SplitFrame(raw)
 		if err != nil {
 			f.Err = err
 			return f
