@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -57,7 +56,7 @@ func (c *InProcess) Connect(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = c.srv.ServeConn(context.Background(), pipeConn{server})
+		_ = c.srv.ServeConn(context.Background(), server)
 	}()
 	c.end, c.done = client, done
 	return nil
@@ -103,21 +102,6 @@ func (c *InProcess) Close() error {
 	<-done
 	return nil
 }
-
-// pipeConn is the server's end of an in-process session.
-type pipeConn struct{ end *connector.PipeEnd }
-
-func (p pipeConn) ReadFrame() ([]byte, error) {
-	f, err := p.end.Recv(context.Background())
-	if errors.Is(err, connector.ErrPeerClosed) {
-		return nil, io.EOF
-	}
-	return f, err
-}
-
-func (p pipeConn) WriteFrame(ctx context.Context, frame []byte) error { return p.end.Send(ctx, frame) }
-
-func (p pipeConn) Close() error { return p.end.Close() }
 
 // EmbeddedConfig describes a self-contained server: its device
 // configuration, the devices to simulate, other device backends, and

@@ -22,7 +22,7 @@ import (
 	"github.com/bphost/bphost/core/server"
 )
 
-// wsFrames is the client side of a websocket as a stream.Conn.
+// wsFrames is the client side of a websocket as a connector.FrameConn.
 type wsFrames struct{ ws *websocket.Conn }
 
 func (w wsFrames) ReadFrame() ([]byte, error) {
@@ -47,7 +47,7 @@ func dialer(t *testing.T, rawURL string) connector.Connector {
 	scheme, addr, _ := strings.Cut(rawURL, "://")
 	switch scheme {
 	case "ws":
-		return stream.New(func(ctx context.Context) (stream.Conn, error) {
+		return stream.New(func(ctx context.Context) (connector.FrameConn, error) {
 			ws, _, err := websocket.DefaultDialer.DialContext(ctx, rawURL, nil)
 			if err != nil {
 				return nil, stream.DialError(rawURL, err)
@@ -257,7 +257,7 @@ func TestFrameTooLargeAnswered(t *testing.T) {
 		scheme, addr, _ := strings.Cut(l.URL(), "://")
 		t.Run(scheme, func(t *testing.T) {
 			ctx := ctxT(t)
-			var conn stream.Conn
+			var conn connector.FrameConn
 			if scheme == "ws" {
 				ws, _, err := websocket.DefaultDialer.DialContext(ctx, l.URL(), nil)
 				if err != nil {
