@@ -8,8 +8,8 @@
 // is closing), every device is stopped before the next client is admitted.
 //
 // A Go application runs the server in process and connects the client to
-// it with Server.Connector; `bphost serve` puts the same server behind
-// Listen and Serve.
+// it with Server.Connector; `bphost serve` puts the same server on the
+// network with core/server/listen.
 package server
 
 import (
@@ -376,6 +376,10 @@ func (s *Server) refuse(conn connector.FrameConn, why error, first []byte) {
 	defer cancel()
 	_ = conn.WriteFrame(ctx, out)
 }
+
+// Done is closed when Close is called, so that what serves the server
+// (core/server/listen) stops accepting clients.
+func (s *Server) Done() <-chan struct{} { return s.ctx.Done() }
 
 // Close ends the current session, stopping every device, waits for every
 // ServeConn and the server's goroutines, and refuses clients from then on.
