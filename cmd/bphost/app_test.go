@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
-	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/core/embedded"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -23,7 +23,7 @@ import (
 // server it started so the test can read what the devices received.
 type embeddedLauncher struct {
 	mu      sync.Mutex
-	servers []*server.Embedded
+	servers []*embedded.Server
 	// fail, when set, is returned by Launch.
 	fail error
 }
@@ -41,7 +41,7 @@ func (l *embeddedLauncher) Launch(_ context.Context, name string, opts map[strin
 			names = append(names, n)
 		}
 	}
-	e, err := server.NewEmbedded(server.EmbeddedConfig{Simulate: names})
+	e, err := embedded.New(embedded.Config{Simulate: names})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,21 +14,23 @@ import (
 	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
+	"github.com/bphost/bphost/core/embedded"
 	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/core/server/listen"
 	"github.com/bphost/bphost/internal/logbridge"
 )
 
 func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
-	var listen listFlag
-	fs.Var(&listen, "listen", "`URL` to serve: ws://host:port, tcp://host:port or unix:///path (repeatable; default "+server.DefaultWebsocketURL+")")
+	var listenURLs listFlag
+	fs.Var(&listenURLs, "listen", "`URL` to serve: ws://host:port, tcp://host:port or unix:///path (repeatable; default "+listen.DefaultWebsocketURL+")")
 	devConfig := fs.String("device-config", "", "device configuration `file` (default: the built-in official one)")
 	userConfig := fs.String("user-device-config", "", "user device configuration `file` that adds or overrides devices")
 	maxPing := fs.Duration("max-ping-time", 0, "drop clients that do not ping within this `time` (0: no ping needed)")
 	useBLE := fs.Bool("use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
 	bleAdapter := fs.String("ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
 	return func(ctx context.Context) error {
-		if len(listen) == 0 {
-			listen = listFlag{server.DefaultWebsocketURL}
+		if len(listenURLs) == 0 {
+			listenURLs = listFlag{listen.DefaultWebsocketURL}
 		}
 		if *maxPing < 0 {
 			return usageError("serve: --max-ping-time must not be negative")
@@ -42,7 +44,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			return err
 		}
 		out := &lockedWriter{w: a.stdout}
-		e, err := server.NewEmbedded(server.EmbeddedConfig{
+		e, err := embedded.New(embedded.Config{
 			DB:          db,
 			Simulate:    a.g.simulate,
 			BluetoothLE: *useBLE,
@@ -65,14 +67,14 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 				out.printf("%s %s <- %s\n", time.Now().Format("15:04:05.000"), name, r)
 			})
 		}
-		ls := make([]*server.Listener, 0, len(listen))
+		ls := make([]*listen.Listener, 0, len(listenURLs))
 		defer func() {
 			for _, l := range ls {
 				l.Close()
 			}
 		}()
-		for _, u := range listen {
-			l, err := server.Listen(ctx, u)
+		for _, u := range listenURLs {
+			l, err := listen.Listen(ctx, u)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", u, err)
 			}
@@ -86,7 +88,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		if len(a.g.simulate) > 0 {
 			out.printf("simulated devices (found when a client scans): %s\n", strings.Join(a.g.simulate, ", "))
 		}
-		err = e.Serve(ctx, ls...)
+		err = listen.Serve(ctx, e.Server, ls...)
 		if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
 			out.printf("bphost serve: stopped\n")
 			return nil

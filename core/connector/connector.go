@@ -33,6 +33,22 @@ type Connector interface {
 	Close() error
 }
 
+// FrameConn is an open connection that moves whole frames: what a stream
+// connector dials and what the server serves a session on.
+type FrameConn interface {
+	// ReadFrame blocks for the next frame. It returns io.EOF, or an error
+	// wrapping ErrPeerClosed, when the peer ended the session cleanly; an
+	// error wrapping ErrFrameTooLarge reports a frame that was dropped, and
+	// the next ReadFrame reads the one after it.
+	ReadFrame() ([]byte, error)
+	// WriteFrame writes one frame, bounded by ctx where the transport
+	// allows it. It is never called concurrently with itself, but may run
+	// while ReadFrame runs in another goroutine.
+	WriteFrame(ctx context.Context, frame []byte) error
+	// Close closes the connection and unblocks ReadFrame.
+	Close() error
+}
+
 // Sentinel errors of connectors.
 var (
 	// ErrDisconnected is wrapped by every error that reports the end of a

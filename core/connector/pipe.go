@@ -6,7 +6,8 @@ import (
 )
 
 // PipeEnd is one end of an in-memory frame pipe. Both ends implement
-// Connector; the client uses one and a server session the other. Frames are
+// Connector and FrameConn; the client uses one and a server session the
+// other. Frames are
 // copied on Send and delivered in order; frames sent before one end closes
 // are still delivered to the other end before it sees the disconnect.
 type PipeEnd struct {
@@ -115,6 +116,13 @@ func (p *PipeEnd) drain() ([]byte, error) {
 	}
 	return nil, p.endErr()
 }
+
+// ReadFrame is Recv without a deadline, so that a PipeEnd is also a
+// FrameConn: an in-process server serves its end of the pipe.
+func (p *PipeEnd) ReadFrame() ([]byte, error) { return p.Recv(context.Background()) }
+
+// WriteFrame is Send, for FrameConn.
+func (p *PipeEnd) WriteFrame(ctx context.Context, frame []byte) error { return p.Send(ctx, frame) }
 
 // Close ends the pipe. The other end receives what was already sent, then a
 // disconnect caused by ErrPeerClosed; this end's calls fail with ErrClosed.

@@ -20,9 +20,10 @@ import (
 	"github.com/bphost/bphost/core/connector/stream"
 	"github.com/bphost/bphost/core/protocol"
 	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/core/server/listen"
 )
 
-// wsFrames is the client side of a websocket as a stream.Conn.
+// wsFrames is the client side of a websocket as a connector.FrameConn.
 type wsFrames struct{ ws *websocket.Conn }
 
 func (w wsFrames) ReadFrame() ([]byte, error) {
@@ -47,7 +48,7 @@ func dialer(t *testing.T, rawURL string) connector.Connector {
 	scheme, addr, _ := strings.Cut(rawURL, "://")
 	switch scheme {
 	case "ws":
-		return stream.New(func(ctx context.Context) (stream.Conn, error) {
+		return stream.New(func(ctx context.Context) (connector.FrameConn, error) {
 			ws, _, err := websocket.DefaultDialer.DialContext(ctx, rawURL, nil)
 			if err != nil {
 				return nil, stream.DialError(rawURL, err)
@@ -63,12 +64,12 @@ func dialer(t *testing.T, rawURL string) connector.Connector {
 
 // serve runs srv on the URLs until the test ends, and returns the bound
 // listeners.
-func serve(t *testing.T, srv *server.Server, urls ...string) []*server.Listener {
+func serve(t *testing.T, srv *server.Server, urls ...string) []*listen.Listener {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var ls []*server.Listener
+	var ls []*listen.Listener
 	for _, u := range urls {
-		l, err := server.Listen(ctx, u)
+		l, err := listen.Listen(ctx, u)
 		if err != nil {
 			cancel()
 			t.Fatal(err)
@@ -76,7 +77,7 @@ func serve(t *testing.T, srv *server.Server, urls ...string) []*server.Listener 
 		ls = append(ls, l)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ls...) }()
+	go func() { done <- listen.Serve(ctx, srv, ls...) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -135,7 +136,7 @@ func TestListenURLs(t *testing.T) {
 		{"tcp://[::1]:0", "tcp://[::1]:"},
 	}
 	for _, g := range good {
-		l, err := server.Listen(ctx, g.url)
+		l, err := listen.Listen(ctx, g.url)
 		if err != nil {
 			if strings.Contains(g.url, "::1") {
 				t.Logf("no IPv6 loopback here: %v", err)
@@ -150,18 +151,18 @@ func TestListenURLs(t *testing.T) {
 	}
 	bad := []string{"http://127.0.0.1:0", "wss://127.0.0.1:0", "tcp://127.0.0.1:0/x", "unix://relative", "unix:", "ws://127.0.0.1:99999", "::"}
 	for _, b := range bad {
-		if l, err := server.Listen(ctx, b); err == nil {
+		if l, err := listen.Listen(ctx, b); err == nil {
 			l.Close()
 			t.Errorf("%s accepted", b)
 		}
 	}
 	// A port in use is an error, not a silent second server.
-	l, err := server.Listen(ctx, "tcp://127.0.0.1:0")
+	l, err := listen.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if l2, err := server.Listen(ctx, l.URL()); err == nil {
+	if l2, err := listen.Listen(ctx, l.URL()); err == nil {
 		l2.Close()
 		t.Fatalf("%s bound twice", l.URL())
 	}
@@ -178,7 +179,7 @@ func TestUnixSocketFile(t *testing.T) {
 	}
 	stale.(*net.UnixListener).SetUnlinkOnClose(false)
 	stale.Close()
-	l, err := server.Listen(ctx, "unix://"+path)
+	l, err := listen.Listen(ctx, "unix://"+path)
 	if err != nil {
 		t.Fatalf("stale socket: %v", err)
 	}
@@ -190,7 +191,7 @@ func TestUnixSocketFile(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("socket mode %v", fi.Mode().Perm())
 	}
-	if l2, err := server.Listen(ctx, "unix://"+path); err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+	if l2, err := listen.Listen(ctx, "unix://"+path); err == nil || !errors.Is(err, syscall.EADDRINUSE) {
 		if l2 != nil {
 			l2.Close()
 		}
@@ -204,12 +205,12 @@ func TestServeShutdown(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	sd := r.connected("Lovense Hush")
 	ctx, cancel := context.WithCancel(ctxT(t))
-	l, err := server.Listen(ctx, "ws://127.0.0.1:0")
+	l, err := listen.Listen(ctx, "ws://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- r.srv.Serve(ctx, l) }()
+	go func() { done <- listen.Serve(ctx, r.srv, l) }()
 	c := client.New("shutdown test")
 	sub := c.Subscribe(0)
 	defer sub.Close()
@@ -257,7 +258,7 @@ func TestFrameTooLargeAnswered(t *testing.T) {
 		scheme, addr, _ := strings.Cut(l.URL(), "://")
 		t.Run(scheme, func(t *testing.T) {
 			ctx := ctxT(t)
-			var conn stream.Conn
+			var conn connector.FrameConn
 			if scheme == "ws" {
 				ws, _, err := websocket.DefaultDialer.DialContext(ctx, l.URL(), nil)
 				if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/core/server/listen"
 )
 
 // stoppedAtEnd makes every SessionEnded event check that each device's
@@ -137,12 +138,12 @@ func TestClientVanishesMidCommand(t *testing.T) {
 	sd := r.connected("Lovense Hush")
 	r.stoppedAtEnd(t, sd)
 	ctx, cancel := context.WithCancel(ctxT(t))
-	l, err := server.Listen(ctx, "tcp://127.0.0.1:0")
+	l, err := listen.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- r.srv.Serve(ctx, l) }()
+	go func() { served <- listen.Serve(ctx, r.srv, l) }()
 	defer func() {
 		cancel()
 		if err := <-served; err != nil {

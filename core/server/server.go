@@ -8,8 +8,8 @@
 // is closing), every device is stopped before the next client is admitted.
 //
 // A Go application runs the server in process and connects the client to
-// it with Server.Connector; `bphost serve` puts the same server behind
-// Listen and Serve.
+// it with Server.Connector; `bphost serve` puts the same server on the
+// network with core/server/listen.
 package server
 
 import (
@@ -43,16 +43,6 @@ var (
 	// ErrPingTimeout: the client missed its ping deadline.
 	ErrPingTimeout = errors.New("server: client missed its ping deadline")
 )
-
-// Conn is one client connection as the server sees it: whole frames both
-// ways. ReadFrame blocks for the next frame and returns io.EOF once the
-// client closed the connection cleanly; Close unblocks it. WriteFrame is
-// bounded by ctx and never called concurrently with itself.
-type Conn interface {
-	ReadFrame() ([]byte, error)
-	WriteFrame(ctx context.Context, frame []byte) error
-	Close() error
-}
 
 type options struct {
 	name         string
@@ -197,11 +187,12 @@ func (s *Server) pump() {
 }
 
 // ServeConn runs one client session on conn and returns when it is over
-// and every device was stopped; it closes conn. While another client has
+// and every device was stopped; it closes conn. The client left on its
+// own when ReadFrame reports io.EOF or connector.ErrPeerClosed. While another client has
 // the server, conn is answered with an ERROR_INIT Error and closed, and
 // the result wraps ErrBusy. A session that is ending is waited for. The
 // result is nil when the client left on its own.
-func (s *Server) ServeConn(ctx context.Context, conn Conn) error {
+func (s *Server) ServeConn(ctx context.Context, conn connector.FrameConn) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -247,7 +238,7 @@ const busyGrace = 250 * time.Millisecond
 
 // admit makes a session for conn the current one. While another session
 // runs, it waits up to grace for it to end.
-func (s *Server) admit(ctx context.Context, conn Conn, grace time.Duration) (*session, error) {
+func (s *Server) admit(ctx context.Context, conn connector.FrameConn, grace time.Duration) (*session, error) {
 	deadline := time.Now().Add(grace)
 	for {
 		s.mu.Lock()
@@ -300,7 +291,7 @@ func waitEnd(ctx context.Context, ss *session, d time.Duration) error {
 
 // firstFrame reads a client's first frame, waiting at most the handshake
 // timeout.
-func (s *Server) firstFrame(conn Conn) (*[]byte, error) {
+func (s *Server) firstFrame(conn connector.FrameConn) (*[]byte, error) {
 	type result struct {
 		f   []byte
 		err error
@@ -359,7 +350,7 @@ func (s *Server) notify(e SessionEvent) {
 // refuse answers a client that cannot be served with an ERROR_INIT Error
 // carrying the Id of its first frame, so that it learns why, and closes
 // conn. first is nil when that frame was not read yet.
-func (s *Server) refuse(conn Conn, why error, first []byte) {
+func (s *Server) refuse(conn connector.FrameConn, why error, first []byte) {
 	defer conn.Close()
 	s.notify(SessionEvent{Kind: SessionRefused, Err: why})
 	if first == nil {
@@ -384,6 +375,10 @@ func (s *Server) refuse(conn Conn, why error, first []byte) {
 	defer cancel()
 	_ = conn.WriteFrame(ctx, out)
 }
+
+// Done is closed when Close is called, so that what serves the server
+// (core/server/listen) stops accepting clients.
+func (s *Server) Done() <-chan struct{} { return s.ctx.Done() }
 
 // Close ends the current session, stopping every device, waits for every
 // ServeConn and the server's goroutines, and refuses clients from then on.

@@ -33,7 +33,7 @@ const (
 type session struct {
 	srv  *Server
 	dm   DeviceManager
-	conn Conn
+	conn connector.FrameConn
 	log  *slog.Logger
 
 	ctx      context.Context // done when the session ends
@@ -75,7 +75,7 @@ type subKey struct {
 	typ             protocol.InputType
 }
 
-func newSession(s *Server, conn Conn) *session {
+func newSession(s *Server, conn connector.FrameConn) *session {
 	ss := &session{
 		srv:      s,
 		dm:       s.dm,
@@ -166,7 +166,7 @@ func (ss *session) run(parent context.Context) error {
 				ss.send(protocol.NewError(0, protocol.ErrorMsg, "%v", err))
 				continue
 			}
-			if errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) || errors.Is(err, connector.ErrPeerClosed) {
 				err = nil
 			} else {
 				err = fmt.Errorf("read from client: %w", err)

@@ -26,7 +26,7 @@ func main() { pluginapi.Serve(pluginapi.FromConnector(desc, dial)) }
 // dial makes a session's connector: stream dials, reads and reports the end.
 func dial(o pluginapi.Options) (connector.Connector, error) {
 	addr, limit := o.String("address"), o.Int("max-frame")
-	return stream.New(func(ctx context.Context) (stream.Conn, error) {
+	return stream.New(func(ctx context.Context) (connector.FrameConn, error) {
 		c, err := new(net.Dialer).DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return nil, stream.DialError("lenframe://"+addr, err) // wraps ErrServerAbsent

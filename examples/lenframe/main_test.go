@@ -4,7 +4,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/bphost/bphost/core/connector/stream"
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 	"go.uber.org/goleak"
@@ -18,7 +18,7 @@ func peer(t testing.TB) plugintest.Peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plugintest.NewNetPeer(ln, func(c net.Conn) stream.Conn { return &lenConn{c, 1 << 24} },
+	p := plugintest.NewNetPeer(ln, func(c net.Conn) connector.FrameConn { return &lenConn{c, 1 << 24} },
 		map[string]string{"address": ln.Addr().String()})
 	t.Cleanup(func() { p.Close() })
 	return p

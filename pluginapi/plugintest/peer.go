@@ -31,7 +31,7 @@ type Peer interface {
 type NetPeer struct {
 	ln    net.Listener
 	opts  map[string]string
-	frame func(net.Conn) stream.Conn
+	frame func(net.Conn) connector.FrameConn
 
 	accepted chan connector.Connector
 	stop     chan struct{}
@@ -45,7 +45,7 @@ type NetPeer struct {
 // NewNetPeer serves ln. frame turns an accepted connection into a framed
 // one (stream.NewNetConn for one frame per line); opts are the transport
 // options that reach ln. Close closes ln.
-func NewNetPeer(ln net.Listener, frame func(net.Conn) stream.Conn, opts map[string]string) *NetPeer {
+func NewNetPeer(ln net.Listener, frame func(net.Conn) connector.FrameConn, opts map[string]string) *NetPeer {
 	p := &NetPeer{
 		ln: ln, opts: opts, frame: frame,
 		accepted: make(chan connector.Connector, 16),
@@ -65,7 +65,7 @@ func LinePeer(t testing.TB) *NetPeer {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	p := NewNetPeer(ln, func(c net.Conn) stream.Conn { return stream.NewNetConn(c) },
+	p := NewNetPeer(ln, func(c net.Conn) connector.FrameConn { return stream.NewNetConn(c) },
 		map[string]string{"address": ln.Addr().String()})
 	t.Cleanup(func() { p.Close() })
 	return p
@@ -79,7 +79,7 @@ func (p *NetPeer) acceptLoop() {
 			return
 		}
 		fc := p.frame(c)
-		conn := stream.New(func(context.Context) (stream.Conn, error) { return fc, nil })
+		conn := stream.New(func(context.Context) (connector.FrameConn, error) { return fc, nil })
 		_ = conn.Connect(context.Background())
 		p.mu.Lock()
 		if p.closed {

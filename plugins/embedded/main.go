@@ -1,5 +1,5 @@
 // Command bphost-connector-embedded is the bphost connector plugin that needs
-// no external server: it runs the embedded Buttplug server (core/server)
+// no external server: it runs the embedded Buttplug server (core/embedded)
 // inside the plugin process, with simulated devices when asked.
 package main
 

@@ -12,6 +12,7 @@ import (
 	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
+	"github.com/bphost/bphost/core/embedded"
 	"github.com/bphost/bphost/core/server"
 	"github.com/bphost/bphost/internal/logbridge"
 	"github.com/bphost/bphost/pluginapi"
@@ -63,7 +64,7 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 	}
 	names := splitNames(opts.String("simulate"))
 	log := opts.Logger()
-	e, err := server.NewEmbedded(server.EmbeddedConfig{
+	e, err := embedded.New(embedded.Config{
 		DB:          db,
 		Simulate:    names,
 		BluetoothLE: opts.Bool("use-bluetooth-le"),
@@ -95,7 +96,7 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 // the session and the server with it.
 type session struct {
 	connector.Connector
-	srv  *server.Embedded
+	srv  *embedded.Server
 	once sync.Once
 	err  error
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
 	"github.com/bphost/bphost/pluginapi"
 	"github.com/bphost/bphost/pluginapi/plugintest"
@@ -26,7 +27,7 @@ func unixPeer(t testing.TB) plugintest.Peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plugintest.NewNetPeer(ln, func(c net.Conn) stream.Conn { return stream.NewNetConn(c) }, map[string]string{"path": path})
+	p := plugintest.NewNetPeer(ln, func(c net.Conn) connector.FrameConn { return stream.NewNetConn(c) }, map[string]string{"path": path})
 	t.Cleanup(func() { p.Close() })
 	return p
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
-	"github.com/bphost/bphost/core/connector/stream"
 	"github.com/bphost/bphost/pluginapi"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 	"github.com/gorilla/websocket"
@@ -102,7 +101,7 @@ func (c *wsFrames) Close() error {
 
 func wsPeer(t testing.TB) plugintest.Peer {
 	l := listenWS(t)
-	p := plugintest.NewNetPeer(l, func(c net.Conn) stream.Conn { return &wsFrames{ws: c.(wsNetConn).ws} },
+	p := plugintest.NewNetPeer(l, func(c net.Conn) connector.FrameConn { return &wsFrames{ws: c.(wsNetConn).ws} },
 		map[string]string{"address": "ws://" + l.Addr().String()})
 	t.Cleanup(func() { p.Close() })
 	return p

@@ -45,7 +45,7 @@ func (n *NetConn) Close() error { return n.conn.Close() }
 // DialNet returns a DialFunc for a line-framed stream socket ("tcp", "unix").
 // describe names the server in errors, e.g. "tcp://127.0.0.1:12345".
 func DialNet(network, address, describe string) DialFunc {
-	return func(ctx context.Context) (Conn, error) {
+	return func(ctx context.Context) (connector.FrameConn, error) {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, network, address)
 		if err != nil {

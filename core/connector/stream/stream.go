@@ -12,22 +12,9 @@ import (
 	"github.com/bphost/bphost/core/connector"
 )
 
-// Conn is an open connection that moves whole frames.
-type Conn interface {
-	// ReadFrame blocks for the next frame. It returns io.EOF (or an error
-	// wrapping connector.ErrPeerClosed) when the peer ended the session.
-	ReadFrame() ([]byte, error)
-	// WriteFrame writes one frame; it must be safe to call from one goroutine
-	// while ReadFrame runs in another. ctx bounds the write where the
-	// transport allows it.
-	WriteFrame(ctx context.Context, frame []byte) error
-	// Close closes the connection and unblocks ReadFrame.
-	Close() error
-}
-
-// DialFunc opens a Conn. When nothing listens at the address its error
+// DialFunc opens a frame connection. When nothing listens at the address its error
 // should wrap connector.ErrServerAbsent.
-type DialFunc func(ctx context.Context) (Conn, error)
+type DialFunc func(ctx context.Context) (connector.FrameConn, error)
 
 // Connector is a connector.Connector over a DialFunc. It may be connected
 // again after Close.
@@ -40,7 +27,7 @@ type Connector struct {
 
 // session is one open connection and its reader.
 type session struct {
-	conn    Conn
+	conn    connector.FrameConn
 	frames  chan []byte
 	done    chan struct{} // closed when the session ends
 	readerX chan struct{} // closed when the reader goroutine has exited

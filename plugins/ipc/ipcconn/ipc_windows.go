@@ -9,6 +9,7 @@ import (
 
 	"github.com/Microsoft/go-winio"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
 )
 
@@ -23,7 +24,7 @@ func checkPath(p string) error {
 }
 
 func dialer(path string) stream.DialFunc {
-	return func(ctx context.Context) (stream.Conn, error) {
+	return func(ctx context.Context) (connector.FrameConn, error) {
 		c, err := winio.DialPipeContext(ctx, path)
 		if err != nil {
 			return nil, stream.DialError(path, err)

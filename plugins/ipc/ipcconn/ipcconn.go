@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
 )
 
@@ -33,7 +34,7 @@ func New(opts Options) (*stream.Connector, error) {
 		opts.ConnectTimeout = 10 * time.Second
 	}
 	dial := dialer(opts.Path)
-	return stream.New(func(ctx context.Context) (stream.Conn, error) {
+	return stream.New(func(ctx context.Context) (connector.FrameConn, error) {
 		ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 		defer cancel()
 		return dial(ctx)

@@ -70,7 +70,7 @@ func New(opts Options) (*stream.Connector, error) {
 		NetDialContext:   (&net.Dialer{}).DialContext,
 	}
 	addr := opts.Address
-	return stream.New(func(ctx context.Context) (stream.Conn, error) {
+	return stream.New(func(ctx context.Context) (connector.FrameConn, error) {
 		ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 		defer cancel()
 		c, resp, err := dialer.DialContext(ctx, addr, nil)
@@ -84,7 +84,7 @@ func New(opts Options) (*stream.Connector, error) {
 	}), nil
 }
 
-// conn adapts a websocket to stream.Conn: one Buttplug frame per text
+// conn adapts a websocket to connector.FrameConn: one Buttplug frame per text
 // message.
 type conn struct {
 	ws *websocket.Conn

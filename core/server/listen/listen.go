@@ -1,4 +1,8 @@
-package server
+// Package listen puts a Buttplug server on the network: it binds ws://,
+// tcp:// and unix:// URLs and hands each client connection to the server
+// as a connector.FrameConn, with websocket keepalive so that a client that
+// vanished ends its session (and every device stops).
+package listen
 
 import (
 	"context"
@@ -17,6 +21,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
+	"github.com/bphost/bphost/core/server"
 )
 
 // Addresses used when a URL gives no host or port.
@@ -130,9 +135,9 @@ func listenUnix(ctx context.Context, lc *net.ListenConfig, path string) (net.Lis
 	return l, nil
 }
 
-// ListenAndServe binds every URL (see Listen) and serves them until ctx
+// ServeURLs binds every URL (see Listen) and serves srv on them until ctx
 // ends.
-func (s *Server) ListenAndServe(ctx context.Context, urls ...string) error {
+func ServeURLs(ctx context.Context, srv *server.Server, urls ...string) error {
 	var ls []*Listener
 	for _, u := range urls {
 		l, err := Listen(ctx, u)
@@ -144,15 +149,16 @@ func (s *Server) ListenAndServe(ctx context.Context, urls ...string) error {
 		}
 		ls = append(ls, l)
 	}
-	return s.Serve(ctx, ls...)
+	return Serve(ctx, srv, ls...)
 }
 
-// Serve accepts clients on every listener until ctx ends or a listener
-// fails, then closes the listeners, ends the session and returns once every
-// connection is closed. The result is nil when ctx ended it.
-func (s *Server) Serve(ctx context.Context, ls ...*Listener) error {
+// Serve hands the clients of every listener to srv until ctx ends, srv is
+// closed or a listener fails, then closes the listeners, ends the session
+// and returns once every connection is closed. The result is nil when ctx
+// ended it, and wraps server.ErrClosed when srv was closed.
+func Serve(ctx context.Context, srv *server.Server, ls ...*Listener) error {
 	if len(ls) == 0 {
-		return errors.New("server: serve: no listener")
+		return errors.New("listen: serve: no listener")
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -163,9 +169,9 @@ func (s *Server) Serve(ctx context.Context, ls ...*Listener) error {
 			defer wg.Done()
 			var err error
 			if l.scheme == "ws" {
-				err = s.serveWebsocket(ctx, l)
+				err = serveWebsocket(ctx, srv, l)
 			} else {
-				err = s.serveStream(ctx, l)
+				err = serveStream(ctx, srv, l)
 			}
 			if err != nil {
 				cancel(fmt.Errorf("%s: %w", l.url, err))
@@ -175,8 +181,8 @@ func (s *Server) Serve(ctx context.Context, ls ...*Listener) error {
 	go func() {
 		select {
 		case <-ctx.Done():
-		case <-s.ctx.Done():
-			cancel(ErrClosed)
+		case <-srv.Done():
+			cancel(server.ErrClosed)
 		}
 	}()
 	<-ctx.Done()
@@ -191,7 +197,7 @@ func (s *Server) Serve(ctx context.Context, ls ...*Listener) error {
 }
 
 // serveStream accepts line-framed connections until the listener closes.
-func (s *Server) serveStream(ctx context.Context, l *Listener) error {
+func serveStream(ctx context.Context, srv *server.Server, l *Listener) error {
 	var conns sync.WaitGroup
 	defer conns.Wait()
 	for {
@@ -209,14 +215,14 @@ func (s *Server) serveStream(ctx context.Context, l *Listener) error {
 		conns.Add(1)
 		go func() {
 			defer conns.Done()
-			_ = s.ServeConn(ctx, stream.NewNetConn(c))
+			_ = srv.ServeConn(ctx, stream.NewNetConn(c))
 		}()
 	}
 }
 
 // serveWebsocket serves websocket clients on any path until the listener
 // closes.
-func (s *Server) serveWebsocket(ctx context.Context, l *Listener) error {
+func serveWebsocket(ctx context.Context, srv *server.Server, l *Listener) error {
 	up := websocket.Upgrader{
 		// Browser apps on any origin talk to local Buttplug servers; the
 		// listener is loopback-only unless the user asks otherwise.
@@ -232,7 +238,7 @@ func (s *Server) serveWebsocket(ctx context.Context, l *Listener) error {
 			}
 			conns.Add(1)
 			defer conns.Done()
-			_ = s.ServeConn(ctx, newWSConn(ws))
+			_ = srv.ServeConn(ctx, newWSConn(ws))
 		}),
 	}
 	errc := make(chan error, 1)
