@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/protocol"
 )
 
