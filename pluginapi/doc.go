@@ -1,7 +1,8 @@
-// Package pluginapi is how bphost transports ship as plugins: separate
-// executables that the host starts and speaks to over gRPC with
-// hashicorp/go-plugin (gRPC mode, AutoMTLS, a magic-cookie handshake and a
-// versioned contract), so that a new transport needs no new host.
+// Package pluginapi is the SDK of bphost transport authors: a transport
+// ships as a plugin, a separate executable that the host starts and speaks
+// to over gRPC with hashicorp/go-plugin (gRPC mode, AutoMTLS, a
+// magic-cookie handshake and a versioned contract), so that a new transport
+// needs no new host.
 //
 // # The contract
 //
@@ -29,15 +30,6 @@
 //
 // # Hosting plugins
 //
-// Dirs lists the plugin directories in search order (flags,
-// BPHOST_PLUGIN_PATH, the user config dir's bphost/plugins, plugins/ beside
-// the executable); Discover finds the executables there, the earliest of a
-// name winning. Launch verifies one (not world-writable; its sha256 when a
-// Checksums file is in force), starts it and reads its Description;
-// Plugin.Connector returns a connector.Connector for core/client. A plugin
-// that crashes ends its sessions with ErrPluginExited within a second and
-// is started again by the next Connect. Plugins never outlive their host:
-// each exits when the host's end of its stdin closes, which happens
-// however the host ends; Cleanup and SignalContext close them in order on
-// the way out.
+// Hosts use pluginapi/host: Discover, Launch, Plugin and its Connector,
+// Checksums.
 package pluginapi

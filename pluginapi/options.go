@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -30,19 +30,19 @@ func (o Options) Has(name string) bool {
 // String returns the option's text ("" when it has none).
 func (o Options) String(name string) string { return o.values[name] }
 
-// Int returns an Int option's value (0 when it has none).
+// Int returns an OptionInt option's value (0 when it has none).
 func (o Options) Int(name string) int {
 	n, _ := strconv.Atoi(o.values[name])
 	return n
 }
 
-// Bool returns a Bool option's value (false when it has none).
+// Bool returns an OptionBool option's value (false when it has none).
 func (o Options) Bool(name string) bool {
 	b, _ := strconv.ParseBool(o.values[name])
 	return b
 }
 
-// Duration returns a Duration option's value (0 when it has none).
+// Duration returns an OptionDuration option's value (0 when it has none).
 func (o Options) Duration(name string) time.Duration {
 	d, _ := time.ParseDuration(o.values[name])
 	return d
@@ -100,12 +100,12 @@ func (d Description) optionNames() string {
 func checkValue(t OptionType, v string) error {
 	var err error
 	switch t {
-	case 0, String:
-	case Int:
+	case 0, OptionString:
+	case OptionInt:
 		_, err = strconv.Atoi(v)
-	case Bool:
+	case OptionBool:
 		_, err = strconv.ParseBool(v)
-	case Duration:
+	case OptionDuration:
 		_, err = time.ParseDuration(v)
 	default:
 		return fmt.Errorf("unknown option type %d", int(t))
@@ -120,16 +120,14 @@ func checkValue(t OptionType, v string) error {
 	return nil
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-
 // Validate reports what is wrong with a Description: a name that cannot be
 // part of an executable's name, duplicate or empty option names, unknown
 // types, defaults that do not read as their type, required options with a
 // default.
 func (d Description) Validate() error {
 	var problems []string
-	if !nameRE.MatchString(d.Name) {
-		problems = append(problems, fmt.Sprintf("name %q must match %s", d.Name, nameRE))
+	if !wire.NameRE.MatchString(d.Name) {
+		problems = append(problems, fmt.Sprintf("name %q must match %s", d.Name, wire.NameRE))
 	}
 	if d.MaxFrame < 0 || d.MaxFrame > MaxFrame {
 		problems = append(problems, fmt.Sprintf("max frame %d is outside 0..%d", d.MaxFrame, MaxFrame))
@@ -143,7 +141,7 @@ func (d Description) Validate() error {
 			problems = append(problems, fmt.Sprintf("option %q is declared twice", o.Name))
 		}
 		seen[o.Name] = true
-		if o.Type < 0 || o.Type > Duration {
+		if o.Type < 0 || o.Type > OptionDuration {
 			problems = append(problems, fmt.Sprintf("option %q has unknown type %d", o.Name, int(o.Type)))
 			continue
 		}
@@ -163,9 +161,4 @@ func (d Description) Validate() error {
 }
 
 // maxFrame is the frame limit the description declares.
-func (d Description) maxFrame() int {
-	if d.MaxFrame == 0 {
-		return MaxFrame
-	}
-	return d.MaxFrame
-}
+func (d Description) maxFrame() int { return wire.FrameLimit(d.MaxFrame) }

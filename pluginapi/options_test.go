@@ -12,11 +12,11 @@ import (
 var testDesc = pluginapi.Description{
 	Name:    "test",
 	Version: "1.0.0",
-	Options: []pluginapi.Option{
+	Options: []pluginapi.OptionSpec{
 		{Name: "address", Required: true, Help: "where"},
-		{Name: "retries", Type: pluginapi.Int, Default: "3", Help: "how often"},
-		{Name: "tls", Type: pluginapi.Bool, Help: "encrypt"},
-		{Name: "timeout", Type: pluginapi.Duration, Default: "1.5s", Help: "how long"},
+		{Name: "retries", Type: pluginapi.OptionInt, Default: "3", Help: "how often"},
+		{Name: "tls", Type: pluginapi.OptionBool, Help: "encrypt"},
+		{Name: "timeout", Type: pluginapi.OptionDuration, Default: "1.5s", Help: "how long"},
 	},
 }
 
@@ -77,7 +77,7 @@ func TestTypedOptions(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	ok := pluginapi.Option{Name: "a", Help: "x"}
+	ok := pluginapi.OptionSpec{Name: "a", Help: "x"}
 	for _, tc := range []struct {
 		name string
 		d    pluginapi.Description
@@ -88,11 +88,11 @@ func TestValidate(t *testing.T) {
 		{"empty name", pluginapi.Description{}, `name ""`},
 		{"upper case", pluginapi.Description{Name: "WebSocket"}, `name "WebSocket"`},
 		{"dot", pluginapi.Description{Name: "a.exe"}, `name "a.exe"`},
-		{"duplicate", pluginapi.Description{Name: "x", Options: []pluginapi.Option{ok, ok}}, `"a" is declared twice`},
-		{"unnamed", pluginapi.Description{Name: "x", Options: []pluginapi.Option{{}}}, "option 0 has no name"},
-		{"bad type", pluginapi.Description{Name: "x", Options: []pluginapi.Option{{Name: "a", Type: 9}}}, "unknown type 9"},
-		{"required default", pluginapi.Description{Name: "x", Options: []pluginapi.Option{{Name: "a", Required: true, Default: "1"}}}, "required but has a default"},
-		{"bad default", pluginapi.Description{Name: "x", Options: []pluginapi.Option{{Name: "a", Type: pluginapi.Int, Default: "x"}}}, `default: "x" is not a valid int`},
+		{"duplicate", pluginapi.Description{Name: "x", Options: []pluginapi.OptionSpec{ok, ok}}, `"a" is declared twice`},
+		{"unnamed", pluginapi.Description{Name: "x", Options: []pluginapi.OptionSpec{{}}}, "option 0 has no name"},
+		{"bad type", pluginapi.Description{Name: "x", Options: []pluginapi.OptionSpec{{Name: "a", Type: 9}}}, "unknown type 9"},
+		{"required default", pluginapi.Description{Name: "x", Options: []pluginapi.OptionSpec{{Name: "a", Required: true, Default: "1"}}}, "required but has a default"},
+		{"bad default", pluginapi.Description{Name: "x", Options: []pluginapi.OptionSpec{{Name: "a", Type: pluginapi.OptionInt, Default: "x"}}}, `default: "x" is not a valid int`},
 		{"max frame", pluginapi.Description{Name: "x", MaxFrame: pluginapi.MaxFrame + 1}, "max frame"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,8 +112,8 @@ func TestValidate(t *testing.T) {
 }
 
 func TestOptionTypeString(t *testing.T) {
-	for typ, want := range map[pluginapi.OptionType]string{0: "string", pluginapi.String: "string", pluginapi.Int: "int",
-		pluginapi.Bool: "bool", pluginapi.Duration: "duration", 42: "OptionType(42)"} {
+	for typ, want := range map[pluginapi.OptionType]string{0: "string", pluginapi.OptionString: "string", pluginapi.OptionInt: "int",
+		pluginapi.OptionBool: "bool", pluginapi.OptionDuration: "duration", 42: "OptionType(42)"} {
 		if got := typ.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(typ), got, want)
 		}

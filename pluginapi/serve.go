@@ -1,12 +1,11 @@
 package pluginapi
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 
-	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -19,43 +18,6 @@ var Handshake = plugin.HandshakeConfig{
 	ProtocolVersion:  ContractVersion,
 	MagicCookieKey:   "BPHOST_CONNECTOR_PLUGIN",
 	MagicCookieValue: "9a1e6f0c-bphost-connector-4d2b87e3",
-}
-
-// pluginKey names the one plugin every connector plugin process dispenses.
-const pluginKey = "connector"
-
-// envWatchStdin, set by the host, tells the plugin that its stdin is a pipe
-// the host holds open: EOF there means the host is gone and the plugin exits.
-const envWatchStdin = "BPHOST_PLUGIN_WATCH_STDIN"
-
-// grpcPlugin binds the contract to go-plugin on both sides.
-type grpcPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	srv *server // plugin side only
-}
-
-func (g *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterConnectorServiceServer(s, g.srv)
-	return nil
-}
-
-func (g *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return pb.NewConnectorServiceClient(c), nil
-}
-
-// pluginSets is what each side offers for each contract version it speaks.
-func pluginSets(srv *server) map[int]plugin.PluginSet {
-	return map[int]plugin.PluginSet{ContractVersion: {pluginKey: &grpcPlugin{srv: srv}}}
-}
-
-// grpcServerOptions size the gRPC server for frames up to MaxFrame.
-func grpcServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(MaxFrame + 1024),
-		grpc.MaxSendMsgSize(MaxFrame + 1024),
-		grpc.InitialWindowSize(1 << 20),
-		grpc.InitialConnWindowSize(1 << 20),
-	}
 }
 
 // Serve runs t as a connector plugin: it is all a plugin's main does.
@@ -88,18 +50,18 @@ func Serve(t Transport) {
 	srv := newServer(t, desc, log)
 	done := make(chan struct{})
 	defer close(done)
-	if os.Getenv(envWatchStdin) == "1" {
+	if os.Getenv(wire.EnvWatchStdin) == "1" {
 		go exitWhenHostGone(os.Stdin, log, srv, done)
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
-		VersionedPlugins: pluginSets(srv),
+		VersionedPlugins: wire.PluginSets(ContractVersion, srv),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, grpcServerOptions()...)...)
+			return grpc.NewServer(append(opts, wire.GRPCServerOptions()...)...)
 		},
 		Logger: log,
 	})
-	srv.stop()
+	srv.Stop()
 }
 
 // cookieMessage explains a missing or wrong handshake cookie.
@@ -125,6 +87,6 @@ func exitWhenHostGone(r io.Reader, log hclog.Logger, srv *server, done <-chan st
 	default:
 	}
 	log.Info("host is gone; exiting")
-	srv.stop()
+	srv.Stop()
 	os.Exit(0)
 }

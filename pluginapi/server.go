@@ -10,6 +10,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -50,6 +51,22 @@ func newServer(tr Transport, desc Description, log hclog.Logger) *server {
 	return &server{tr: tr, desc: desc, log: log, sessions: map[uint64]*pluginSession{}}
 }
 
+// The host serves a transport in process through this server, without this
+// package exporting it.
+func init() {
+	wire.InProcess = func(t any) (string, func(hclog.Logger) wire.Server, error) {
+		tr, ok := t.(Transport)
+		if !ok {
+			return "", nil, fmt.Errorf("in-process plugin: %T is not a pluginapi.Transport", t)
+		}
+		desc := tr.Describe()
+		if err := desc.Validate(); err != nil {
+			return "", nil, err
+		}
+		return desc.Name, func(log hclog.Logger) wire.Server { return newServer(tr, desc, log) }, nil
+	}
+}
+
 // end closes the transport session once. byHost says the host asked for
 // it; failure, when not nil, is why this side gave up on it.
 func (p *pluginSession) end(byHost bool, failure error) {
@@ -70,13 +87,13 @@ func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeRes
 func (s *server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
 	opts, err := s.desc.Resolve(req.GetOptions())
 	if err != nil {
-		return nil, toStatus(err, codes.InvalidArgument)
+		return nil, wire.ToStatus(err, codes.InvalidArgument)
 	}
 	opts.log = s.log
 	sess, err := s.tr.Open(ctx, opts)
 	if err != nil {
 		s.log.Debug("open failed", "error", err)
-		return nil, toStatus(err, codes.Unknown)
+		return nil, wire.ToStatus(err, codes.Unknown)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -203,12 +220,12 @@ func (s *server) streamEnd(ctx context.Context, p *pluginSession, err error) err
 	}
 	p.end(false, err)
 	s.log.Debug("session ended", "session", p.id, "cause", err)
-	return toStatus(err, codes.Aborted)
+	return wire.ToStatus(err, codes.Aborted)
 }
 
-// stop closes every session and waits for the frame pumps. No session opens
+// Stop closes every session and waits for the frame pumps. No session opens
 // after it.
-func (s *server) stop() {
+func (s *server) Stop() {
 	s.mu.Lock()
 	s.stopped = true
 	sessions := s.sessions
@@ -231,27 +248,11 @@ func describeToProto(d Description) *pb.DescribeResponse {
 	for _, o := range d.Options {
 		t := o.Type
 		if t == 0 {
-			t = String
+			t = OptionString
 		}
 		r.Options = append(r.Options, &pb.OptionSpec{
 			Name: o.Name, Type: pb.OptionType(t), Default: o.Default, Required: o.Required, Help: o.Help,
 		})
 	}
 	return r
-}
-
-func describeFromProto(r *pb.DescribeResponse) Description {
-	d := Description{
-		Name:            r.GetName(),
-		Version:         r.GetVersion(),
-		Summary:         r.GetSummary(),
-		MaxFrame:        int(min(r.GetMaxFrame(), MaxFrame)),
-		ContractVersion: int(r.GetContractVersion()),
-	}
-	for _, o := range r.GetOptions() {
-		d.Options = append(d.Options, Option{
-			Name: o.GetName(), Type: OptionType(o.GetType()), Default: o.GetDefault(), Required: o.GetRequired(), Help: o.GetHelp(),
-		})
-	}
-	return d
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
 	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
 	"github.com/bphost/bphost/pluginapi/plugintest"
@@ -19,12 +20,7 @@ import (
 // host never sends.
 func rawClient(t *testing.T) pb.ConnectorServiceClient {
 	t.Helper()
-	c, stop, err := pluginapi.RawInProcess(smallEcho{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return c
+	return pluginapi.RawClient(t, smallEcho{})
 }
 
 // smallEcho is an echo transport that takes frames up to 64 bytes.
@@ -90,7 +86,7 @@ func TestFramesProtocol(t *testing.T) {
 		st := attach(t, ctx, c, openRaw(t, ctx, c))
 		st.Send(&pb.FramesRequest{Frame: make([]byte, 65)})
 		_, err := st.Recv()
-		if re, ok := pluginapi.FromStatus("raw", err); !ok || status.Code(err) != codes.ResourceExhausted || re.Unwrap() == nil {
+		if _, sentinel, ok := pluginapi.FromStatus(err); !ok || status.Code(err) != codes.ResourceExhausted || sentinel != connector.ErrFrameTooLarge {
 			t.Errorf("oversized frame: %v, want ResourceExhausted with kind FRAME_TOO_LARGE", err)
 		}
 	})

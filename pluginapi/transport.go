@@ -2,11 +2,10 @@ package pluginapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/bphost/bphost/core/connector"
-	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -22,7 +21,7 @@ const MaxFrame = connector.MaxFrame
 
 // Transport is what a plugin author implements: it says what it is and opens
 // sessions to a server. Serve runs it in a plugin process; the same value can
-// run in process (NewInProcess) for tests.
+// run in process (host.NewInProcess) for tests.
 type Transport interface {
 	// Describe returns the plugin's name, version and options. It is called
 	// once, when serving starts.
@@ -59,7 +58,7 @@ type Description struct {
 	// Summary is one line saying what the transport does.
 	Summary string
 	// Options are the options Open takes, in the order to show them.
-	Options []Option
+	Options []OptionSpec
 	// MaxFrame is the largest frame the transport accepts; 0 means MaxFrame.
 	MaxFrame int
 	// ContractVersion is the contract version the plugin speaks. Plugins
@@ -68,11 +67,11 @@ type Description struct {
 	ContractVersion int
 }
 
-// Option describes one option a transport takes. Values travel as text.
-type Option struct {
+// OptionSpec describes one option a transport takes. Values travel as text.
+type OptionSpec struct {
 	// Name is the option's key, e.g. "address".
 	Name string
-	// Type says how the text is read; 0 means String.
+	// Type says how the text is read; 0 means OptionString.
 	Type OptionType
 	// Default is used when the option is not given ("" for none).
 	Default string
@@ -87,56 +86,30 @@ type OptionType int
 
 // Option types.
 const (
-	// String is any text.
-	String OptionType = iota + 1
-	// Int is a base-10 integer.
-	Int
-	// Bool is true/false (also 1/0, t/f).
-	Bool
-	// Duration is a Go duration such as "1.5s" or "300ms".
-	Duration
+	// OptionString is any text.
+	OptionString OptionType = iota + 1
+	// OptionInt is a base-10 integer.
+	OptionInt
+	// OptionBool is true/false (also 1/0, t/f).
+	OptionBool
+	// OptionDuration is a Go duration such as "1.5s" or "300ms".
+	OptionDuration
 )
 
 // String returns the type's name as shown to people ("string", "int"...).
 func (t OptionType) String() string {
 	switch t {
-	case 0, String:
+	case 0, OptionString:
 		return "string"
-	case Int:
+	case OptionInt:
 		return "int"
-	case Bool:
+	case OptionBool:
 		return "bool"
-	case Duration:
+	case OptionDuration:
 		return "duration"
 	}
 	return fmt.Sprintf("OptionType(%d)", int(t))
 }
-
-// Errors of this package that callers branch on. Connector errors
-// (connector.ErrServerAbsent, ErrRefused, ErrDisconnected...) keep their
-// meaning across the plugin boundary.
-var (
-	// ErrInvalidOptions means options were unknown, missing or malformed.
-	ErrInvalidOptions = errors.New("invalid options")
-	// ErrPluginExited is the cause of a disconnect when the plugin process
-	// died, and the error of calls made while it is gone.
-	ErrPluginExited = errors.New("plugin process exited")
-	// ErrHandshake means the executable did not complete the plugin
-	// handshake: it is not a bphost connector plugin, or speaks another
-	// contract version.
-	ErrHandshake = errors.New("plugin handshake failed")
-	// ErrChecksumMismatch means a plugin's sha256 differs from the checksum
-	// file's.
-	ErrChecksumMismatch = errors.New("plugin checksum mismatch")
-	// ErrNotListed means a checksum file is in force and does not list the
-	// plugin.
-	ErrNotListed = errors.New("plugin not listed in checksum file")
-	// ErrInsecure means the plugin or its directory is writable by every
-	// user.
-	ErrInsecure = errors.New("plugin location is world-writable")
-	// ErrNoPlugin means no plugin of that name was found.
-	ErrNoPlugin = errors.New("no such plugin")
-)
 
 // FromConnector turns a connector constructor into a Transport: Open calls
 // newConn with the options, then Connect. It is how a transport that already
@@ -162,7 +135,7 @@ func (c *connectorTransport) Describe() Description { return c.desc }
 func (c *connectorTransport) Open(ctx context.Context, opts Options) (Session, error) {
 	conn, err := c.newConn(opts)
 	if err != nil {
-		if kindOf(err) == pb.ErrorKind_ERROR_KIND_TRANSPORT {
+		if !wire.KnownKind(err) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 		}
 		return nil, err

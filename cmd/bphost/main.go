@@ -15,15 +15,15 @@ import (
 	"context"
 	"os"
 
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 )
 
 func main() {
 	// The first interrupt cancels ctx so commands stop their devices and
 	// close their plugins; a second one kills the plugins and exits.
-	ctx, stop := pluginapi.SignalContext(context.Background())
+	ctx, stop := host.SignalContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	pluginapi.Cleanup()
+	host.Cleanup()
 	os.Exit(code)
 }

@@ -10,13 +10,14 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/hashicorp/go-hclog"
 )
 
 // pluginLauncher starts connector plugins found in the plugin directories.
 type pluginLauncher struct {
 	dirs []string
-	cfg  pluginapi.HostConfig
+	cfg  host.Config
 }
 
 // newPluginLauncher reads the checksum file, when one is set, so that a bad
@@ -26,14 +27,14 @@ func (a *app) newPluginLauncher(log hclog.Logger) (*pluginLauncher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pluginLauncher{dirs: pluginapi.Dirs(a.g.pluginDirs...), cfg: pluginapi.HostConfig{Logger: log, Checksums: sums}}, nil
+	return &pluginLauncher{dirs: host.Dirs(a.g.pluginDirs...), cfg: host.Config{Logger: log, Checksums: sums}}, nil
 }
 
-func (a *app) checksums() (*pluginapi.Checksums, error) {
+func (a *app) checksums() (*host.Checksums, error) {
 	if a.g.checksums == "" {
 		return nil, nil
 	}
-	sums, err := pluginapi.LoadChecksums(a.g.checksums)
+	sums, err := host.LoadChecksums(a.g.checksums)
 	if err != nil {
 		return nil, fmt.Errorf("checksum file: %w", err)
 	}
@@ -50,12 +51,12 @@ func (p *pluginLauncher) Launch(ctx context.Context, name string, opts map[strin
 }
 
 // start finds the plugin of a connector and starts it.
-func (p *pluginLauncher) start(ctx context.Context, name string) (*pluginapi.Plugin, error) {
-	found, err := pluginapi.Discover(p.dirs).Lookup(name)
+func (p *pluginLauncher) start(ctx context.Context, name string) (*host.Plugin, error) {
+	found, err := host.Discover(p.dirs).Lookup(name)
 	if err != nil {
 		return nil, fmt.Errorf("connector %q: %w", name, err)
 	}
-	plug, err := pluginapi.Launch(ctx, found.Path, p.cfg)
+	plug, err := host.Launch(ctx, found.Path, p.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connector %q: %w", name, err)
 	}
@@ -100,7 +101,7 @@ func pluginsCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		if err != nil {
 			return err
 		}
-		cat := pluginapi.Discover(pluginapi.Dirs(a.g.pluginDirs...))
+		cat := host.Discover(host.Dirs(a.g.pluginDirs...))
 		rep := pluginsReport{Dirs: cat.Dirs, Plugins: []pluginInfo{}}
 		for _, p := range cat.Problems {
 			rep.Problems = append(rep.Problems, p.Error())
@@ -117,13 +118,13 @@ func pluginsCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 }
 
 // describePlugin checks a plugin and starts it to read its description.
-func describePlugin(ctx context.Context, f pluginapi.Found, sums *pluginapi.Checksums, log hclog.Logger) pluginInfo {
+func describePlugin(ctx context.Context, f host.Found, sums *host.Checksums, log hclog.Logger) pluginInfo {
 	info := pluginInfo{Name: f.Name, Path: f.Path, Shadowed: f.Shadowed, Checksum: "not checked (no checksum file)"}
-	if err := pluginapi.Verify(f.Path, sums); err != nil {
+	if err := host.Verify(f.Path, sums); err != nil {
 		switch {
-		case errors.Is(err, pluginapi.ErrChecksumMismatch):
+		case errors.Is(err, host.ErrChecksumMismatch):
 			info.Checksum = "MISMATCH"
-		case errors.Is(err, pluginapi.ErrNotListed):
+		case errors.Is(err, host.ErrNotListed):
 			info.Checksum = "not listed"
 		default:
 			info.Checksum = "refused"
@@ -134,7 +135,7 @@ func describePlugin(ctx context.Context, f pluginapi.Found, sums *pluginapi.Chec
 	if sums != nil {
 		info.Checksum = "ok"
 	}
-	p, err := pluginapi.Launch(ctx, f.Path, pluginapi.HostConfig{Logger: log, Checksums: sums})
+	p, err := host.Launch(ctx, f.Path, host.Config{Logger: log, Checksums: sums})
 	if err != nil {
 		info.Error = err.Error()
 		return info
@@ -145,7 +146,7 @@ func describePlugin(ctx context.Context, f pluginapi.Found, sums *pluginapi.Chec
 	for _, o := range d.Options {
 		typ := o.Type
 		if typ == 0 {
-			typ = pluginapi.String
+			typ = pluginapi.OptionString
 		}
 		info.Options = append(info.Options, optionInfo{Name: o.Name, Type: typ.String(), Default: o.Default, Required: o.Required, Help: o.Help})
 	}

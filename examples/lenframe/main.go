@@ -15,9 +15,9 @@ import (
 
 var desc = pluginapi.Description{
 	Name: "lenframe", Version: "1.0.0", Summary: "frames over TCP, each after its length (4 bytes, big-endian)",
-	Options: []pluginapi.Option{
+	Options: []pluginapi.OptionSpec{
 		{Name: "address", Required: true, Help: "host:port of the Buttplug server"},
-		{Name: "max-frame", Type: pluginapi.Int, Default: "16777216", Help: "largest frame to accept, in bytes"},
+		{Name: "max-frame", Type: pluginapi.OptionInt, Default: "16777216", Help: "largest frame to accept, in bytes"},
 	},
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 	"go.uber.org/goleak"
 )
@@ -34,7 +35,7 @@ func TestConformanceInProcess(t *testing.T) {
 func TestConformanceBinary(t *testing.T) {
 	bin := plugintest.Build(t, ".", desc.Name)
 	plugintest.Run(t, plugintest.Config{
-		Start:   plugintest.Binary(bin, pluginapi.HostConfig{}),
+		Start:   plugintest.Binary(bin, host.Config{}),
 		NewPeer: peer,
 	})
 }

@@ -41,6 +41,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -95,12 +96,12 @@ func Run(t *testing.T, cfg Config) {
 
 type kit struct {
 	cfg    Config
-	plugin *pluginapi.Plugin
+	plugin *host.Plugin
 }
 
 // session is an open host connector and the peer's end of it.
 type session struct {
-	host *pluginapi.Connector
+	host *host.Connector
 	peer connector.Connector
 }
 
@@ -113,7 +114,7 @@ func (k *kit) open(t *testing.T, ctx context.Context) (Peer, session) {
 }
 
 // connect opens host to peer and accepts the session there.
-func (k *kit) connect(t *testing.T, ctx context.Context, peer Peer, host *pluginapi.Connector) session {
+func (k *kit) connect(t *testing.T, ctx context.Context, peer Peer, host *host.Connector) session {
 	t.Helper()
 	if err := host.Connect(ctx); err != nil {
 		t.Fatalf("Connect: %v", err)

@@ -3,7 +3,7 @@ package plugintest_test
 import (
 	"testing"
 
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/internal/testtransport"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 	"go.uber.org/goleak"
@@ -41,7 +41,7 @@ func TestKitInProcess(t *testing.T) {
 func TestKitBinary(t *testing.T) {
 	bin := plugintest.Build(t, "github.com/bphost/bphost/pluginapi/internal/testtransport/linetcp", testtransport.Name)
 	plugintest.Run(t, plugintest.Config{
-		Start:   plugintest.Binary(bin, pluginapi.HostConfig{}),
+		Start:   plugintest.Binary(bin, host.Config{}),
 		NewPeer: linePeer,
 	})
 }

@@ -10,18 +10,19 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 )
 
 // StartFunc starts the plugin under test; the plugin is closed when the
 // test ends.
-type StartFunc func(t testing.TB) *pluginapi.Plugin
+type StartFunc func(t testing.TB) *host.Plugin
 
 // InProcess runs tr through the plugin contract inside the test process
-// (pluginapi.NewInProcess): no binary, same gRPC path.
+// (host.NewInProcess): no binary, same gRPC path.
 func InProcess(tr pluginapi.Transport) StartFunc {
-	return func(t testing.TB) *pluginapi.Plugin {
+	return func(t testing.TB) *host.Plugin {
 		t.Helper()
-		p, err := pluginapi.NewInProcess(tr, pluginapi.HostConfig{Logger: testLogger(t)})
+		p, err := host.NewInProcess(tr, host.Config{Logger: testLogger(t)})
 		if err != nil {
 			t.Fatalf("in-process plugin: %v", err)
 		}
@@ -32,15 +33,15 @@ func InProcess(tr pluginapi.Transport) StartFunc {
 
 // Binary launches the plugin executable at path (see Build) with cfg; a nil
 // cfg.Logger logs to the test.
-func Binary(path string, cfg pluginapi.HostConfig) StartFunc {
-	return func(t testing.TB) *pluginapi.Plugin {
+func Binary(path string, cfg host.Config) StartFunc {
+	return func(t testing.TB) *host.Plugin {
 		t.Helper()
 		if cfg.Logger == nil {
 			cfg.Logger = testLogger(t)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		p, err := pluginapi.Launch(ctx, path, cfg)
+		p, err := host.Launch(ctx, path, cfg)
 		if err != nil {
 			t.Fatalf("launch %s: %v", path, err)
 		}
@@ -64,7 +65,7 @@ func Build(t testing.TB, pkg, name string) string {
 
 // BuildDir is Build into dir.
 func BuildDir(dir, pkg, name string) (string, error) {
-	out := filepath.Join(dir, pluginapi.ExecutableName(name))
+	out := filepath.Join(dir, host.ExecutableName(name))
 	// Under go test, PATH starts with the running toolchain's bin.
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

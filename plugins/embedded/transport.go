@@ -39,13 +39,13 @@ func (t *transport) Describe() pluginapi.Description {
 		Name:    "embedded",
 		Version: version,
 		Summary: "a Buttplug server inside the plugin process, with simulated devices; no Intiface needed",
-		Options: []pluginapi.Option{
+		Options: []pluginapi.OptionSpec{
 			{Name: "simulate", Help: `devices to simulate, by name in the device config, comma-separated ("Lovense Hush,Lovense Nora")`},
 			{Name: "device-config", Help: "device configuration file (v4 JSON); default the built-in copy of the official one"},
 			{Name: "user-device-config", Help: "user device configuration file that adds or overrides devices"},
-			{Name: "log-writes", Type: pluginapi.Bool, Default: "true", Help: "log every write a simulated device receives, at info level"},
-			{Name: "max-ping-time", Type: pluginapi.Duration, Default: "0s", Help: "drop clients that do not ping within this time (0: no ping needed)"},
-			{Name: "use-bluetooth-le", Type: pluginapi.Bool, Default: "true", Help: "find and drive Bluetooth LE toys (BlueZ on Linux); where none can be reached, a warning and the other devices"},
+			{Name: "log-writes", Type: pluginapi.OptionBool, Default: "true", Help: "log every write a simulated device receives, at info level"},
+			{Name: "max-ping-time", Type: pluginapi.OptionDuration, Default: "0s", Help: "drop clients that do not ping within this time (0: no ping needed)"},
+			{Name: "use-bluetooth-le", Type: pluginapi.OptionBool, Default: "true", Help: "find and drive Bluetooth LE toys (BlueZ on Linux); where none can be reached, a warning and the other devices"},
 			{Name: "ble-adapter", Default: btle.DefaultAdapter, Help: "Bluetooth adapter to use (Linux)"},
 		},
 	}

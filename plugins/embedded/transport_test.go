@@ -16,6 +16,7 @@ import (
 	"github.com/bphost/bphost/core/client"
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 	"github.com/hashicorp/go-hclog"
 )
@@ -89,7 +90,7 @@ type testTransport struct{ *transport }
 
 func (t testTransport) Describe() pluginapi.Description {
 	d := t.transport.Describe()
-	d.Options = append(d.Options, pluginapi.Option{Name: "test-peer", Help: "test only"})
+	d.Options = append(d.Options, pluginapi.OptionSpec{Name: "test-peer", Help: "test only"})
 	return d
 }
 
@@ -161,7 +162,7 @@ func TestBinaryDrivesSimulatedDevice(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	log := &writeLog{seen: make(chan struct{}, 1)}
-	p, err := pluginapi.Launch(ctx, bin, pluginapi.HostConfig{Logger: hostLogger(log)})
+	p, err := host.Launch(ctx, bin, host.Config{Logger: hostLogger(log)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestBinaryDrivesSimulatedDevice(t *testing.T) {
 
 // Bad option values are refused before a server starts, naming the problem.
 func TestBadOptions(t *testing.T) {
-	p, err := pluginapi.NewInProcess(newTransport(serveEmbedded), pluginapi.HostConfig{})
+	p, err := host.NewInProcess(newTransport(serveEmbedded), host.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,9 @@ func transport() pluginapi.Transport {
 		Name:    "ipc",
 		Version: version,
 		Summary: "Buttplug over a Unix domain socket (Windows: a named pipe), one JSON frame per line",
-		Options: []pluginapi.Option{
+		Options: []pluginapi.OptionSpec{
 			{Name: "path", Default: ipcconn.DefaultPath(), Help: `socket path, or pipe name like \\.\pipe\bphost on Windows`},
-			{Name: "connect-timeout", Type: pluginapi.Duration, Default: "10s", Help: "time allowed to reach the server"},
+			{Name: "connect-timeout", Type: pluginapi.OptionDuration, Default: "10s", Help: "time allowed to reach the server"},
 		},
 	}
 	return pluginapi.FromConnector(desc, func(o pluginapi.Options) (connector.Connector, error) {

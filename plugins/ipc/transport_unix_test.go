@@ -10,7 +10,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 )
 
@@ -38,6 +38,6 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("binary", func(t *testing.T) {
 		bin := plugintest.Build(t, ".", "ipc")
-		plugintest.Run(t, plugintest.Config{Start: plugintest.Binary(bin, pluginapi.HostConfig{}), NewPeer: unixPeer})
+		plugintest.Run(t, plugintest.Config{Start: plugintest.Binary(bin, host.Config{}), NewPeer: unixPeer})
 	})
 }

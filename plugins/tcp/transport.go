@@ -15,9 +15,9 @@ func transport() pluginapi.Transport {
 		Name:    "tcp",
 		Version: version,
 		Summary: "Buttplug over plain TCP, one JSON frame per line",
-		Options: []pluginapi.Option{
+		Options: []pluginapi.OptionSpec{
 			{Name: "address", Default: tcpconn.DefaultAddress, Help: "server host:port"},
-			{Name: "connect-timeout", Type: pluginapi.Duration, Default: "10s", Help: "time allowed to reach the server"},
+			{Name: "connect-timeout", Type: pluginapi.OptionDuration, Default: "10s", Help: "time allowed to reach the server"},
 		},
 	}
 	return pluginapi.FromConnector(desc, func(o pluginapi.Options) (connector.Connector, error) {

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 )
 
@@ -14,6 +14,6 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("binary", func(t *testing.T) {
 		bin := plugintest.Build(t, ".", "tcp")
-		plugintest.Run(t, plugintest.Config{Start: plugintest.Binary(bin, pluginapi.HostConfig{}), NewPeer: peer})
+		plugintest.Run(t, plugintest.Config{Start: plugintest.Binary(bin, host.Config{}), NewPeer: peer})
 	})
 }

@@ -15,11 +15,11 @@ func transport() pluginapi.Transport {
 		Name:    "websocket",
 		Version: version,
 		Summary: "Buttplug over a websocket (ws:// or wss://), e.g. Intiface Central/Engine",
-		Options: []pluginapi.Option{
+		Options: []pluginapi.OptionSpec{
 			{Name: "address", Default: wsconn.DefaultAddress, Help: "server URL, ws://host:port or wss://host:port (Intiface's default is " + wsconn.DefaultAddress + ")"},
 			{Name: "ca-file", Help: "PEM file of extra CA certificates to trust for wss://"},
-			{Name: "insecure-skip-verify", Type: pluginapi.Bool, Default: "false", Help: "accept any wss:// certificate (DANGEROUS: anyone on the path can read and drive your devices)"},
-			{Name: "connect-timeout", Type: pluginapi.Duration, Default: "10s", Help: "time allowed to reach the server"},
+			{Name: "insecure-skip-verify", Type: pluginapi.OptionBool, Default: "false", Help: "accept any wss:// certificate (DANGEROUS: anyone on the path can read and drive your devices)"},
+			{Name: "connect-timeout", Type: pluginapi.OptionDuration, Default: "10s", Help: "time allowed to reach the server"},
 		},
 	}
 	return pluginapi.FromConnector(desc, func(o pluginapi.Options) (connector.Connector, error) {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 	"github.com/gorilla/websocket"
 )
@@ -113,7 +113,7 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("binary", func(t *testing.T) {
 		bin := plugintest.Build(t, ".", "websocket")
-		plugintest.Run(t, plugintest.Config{Start: plugintest.Binary(bin, pluginapi.HostConfig{}), NewPeer: wsPeer})
+		plugintest.Run(t, plugintest.Config{Start: plugintest.Binary(bin, host.Config{}), NewPeer: wsPeer})
 	})
 }
 
@@ -125,7 +125,7 @@ func TestAbsentServerMessage(t *testing.T) {
 	}
 	addr := "ws://" + ln.Addr().String()
 	ln.Close()
-	p, err := pluginapi.NewInProcess(transport(), pluginapi.HostConfig{})
+	p, err := host.NewInProcess(transport(), host.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,10 +26,10 @@ func (transport) Describe() pluginapi.Description {
 		Name:    Name,
 		Version: "0.0.1-test",
 		Summary: "line-framed TCP, for pluginapi's tests",
-		Options: []pluginapi.Option{
+		Options: []pluginapi.OptionSpec{
 			{Name: "address", Help: "host:port of the server (mode tcp)"},
 			{Name: "mode", Default: "tcp", Help: "tcp, or echo: frames come straight back"},
-			{Name: "noise", Type: pluginapi.Bool, Default: "false", Help: "print to stdout while opening"},
+			{Name: "noise", Type: pluginapi.OptionBool, Default: "false", Help: "print to stdout while opening"},
 		},
 	}
 }

@@ -1,4 +1,4 @@
-package pluginapi
+package host
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 )
 
 // Connector is a connector.Connector whose sessions a plugin opens: Connect
@@ -20,7 +21,7 @@ import (
 //
 // Errors keep their meaning across the boundary: Connect's error wraps
 // connector.ErrServerAbsent or connector.ErrRefused when the transport said
-// so, ErrInvalidOptions for bad options; a session that ends reports
+// so, pluginapi.ErrInvalidOptions for bad options; a session that ends reports
 // connector.ErrDisconnected with its cause (connector.ErrPeerClosed when the
 // server closed it, ErrPluginExited with the exit status when the plugin
 // process died, a *RemoteError for other transport failures).
@@ -110,7 +111,7 @@ func (c *Connector) Connect(ctx context.Context) error {
 		id:      resp.GetSessionId(),
 		stream:  stream,
 		cancel:  cancel,
-		max:     c.p.Description().maxFrame(),
+		max:     wire.FrameLimit(c.p.Description().MaxFrame),
 		out:     make(chan []byte, sendQueue),
 		frames:  make(chan []byte, recvQueue),
 		closing: make(chan struct{}),

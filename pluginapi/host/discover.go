@@ -1,4 +1,4 @@
-package pluginapi
+package host
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 )
 
 // EnvPluginPath names the environment variable that lists plugin
@@ -120,7 +122,7 @@ func transportName(file string) (string, bool) {
 			return "", false
 		}
 	}
-	return rest, nameRE.MatchString(rest)
+	return rest, wire.NameRE.MatchString(rest)
 }
 
 // checkExecutable reports a plugin file that cannot be run.

@@ -1,4 +1,4 @@
-package pluginapi
+package proc
 
 import (
 	"bytes"
@@ -7,9 +7,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// lineLogger logs what a plugin writes to its (redirected) stdout or
+// LineLogger logs what a plugin writes to its (redirected) stdout or
 // stderr, one debug entry per line.
-type lineLogger struct {
+type LineLogger struct {
 	log    hclog.Logger
 	stream string
 
@@ -20,7 +20,13 @@ type lineLogger struct {
 // maxLogLine bounds a line kept while waiting for its end.
 const maxLogLine = 64 << 10
 
-func (l *lineLogger) Write(b []byte) (int, error) {
+// NewLineLogger logs the lines of stream ("stdout", "stderr") to log.
+func NewLineLogger(log hclog.Logger, stream string) *LineLogger {
+	return &LineLogger{log: log, stream: stream}
+}
+
+// Write logs every line completed by b.
+func (l *LineLogger) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.part = append(l.part, b...)
@@ -40,7 +46,7 @@ func (l *lineLogger) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func (l *lineLogger) emit(line []byte) {
+func (l *LineLogger) emit(line []byte) {
 	if line = bytes.TrimRight(line, "\r"); len(line) > 0 {
 		l.log.Debug("plugin output", "stream", l.stream, "line", string(line))
 	}

@@ -1,4 +1,4 @@
-package pluginapi_test
+package host_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/internal/testtransport"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 )
@@ -39,7 +40,7 @@ func exchange(t *testing.T, ctx context.Context, host, peer connector.Connector,
 }
 
 // connect opens a session of p to a fresh line peer.
-func connect(t *testing.T, ctx context.Context, p *pluginapi.Plugin, extra map[string]string) (*pluginapi.Connector, connector.Connector) {
+func connect(t *testing.T, ctx context.Context, p *host.Plugin, extra map[string]string) (*host.Connector, connector.Connector) {
 	t.Helper()
 	peer := plugintest.LinePeer(t)
 	opts := peer.Options()
@@ -61,7 +62,7 @@ func connect(t *testing.T, ctx context.Context, p *pluginapi.Plugin, extra map[s
 func TestBinaryHandshakeDescribeOpenFrames(t *testing.T) {
 	ctx := testCtx(t)
 	var log logBuffer
-	p := launch(t, linetcpBin, pluginapi.HostConfig{Logger: log.logger()})
+	p := launch(t, linetcpBin, host.Config{Logger: log.logger()})
 	pid := p.Pid()
 	if pid <= 0 || pid == os.Getpid() {
 		t.Fatalf("Pid = %d, want the plugin's own process", pid)
@@ -70,7 +71,7 @@ func TestBinaryHandshakeDescribeOpenFrames(t *testing.T) {
 	if d.Name != testtransport.Name || d.Version != "0.0.1-test" || d.ContractVersion != pluginapi.ContractVersion {
 		t.Errorf("Description = %+v", d)
 	}
-	if len(d.Options) != 3 || d.Options[0].Name != "address" || d.Options[2].Type != pluginapi.Bool || d.Options[1].Default != "tcp" {
+	if len(d.Options) != 3 || d.Options[0].Name != "address" || d.Options[2].Type != pluginapi.OptionBool || d.Options[1].Default != "tcp" {
 		t.Errorf("Options = %+v", d.Options)
 	}
 	if d.MaxFrame != pluginapi.MaxFrame {
@@ -89,14 +90,14 @@ func TestBinaryHandshakeDescribeOpenFrames(t *testing.T) {
 	}
 	p.Close()
 	waitGone(t, pid, "after Plugin.Close")
-	if err := c.Connect(ctx); !errors.Is(err, pluginapi.ErrPluginExited) {
+	if err := c.Connect(ctx); !errors.Is(err, host.ErrPluginExited) {
 		t.Errorf("Connect after Plugin.Close: %v, want ErrPluginExited", err)
 	}
 }
 
 func TestConnectorErrors(t *testing.T) {
 	ctx := testCtx(t)
-	p := launch(t, linetcpBin, pluginapi.HostConfig{})
+	p := launch(t, linetcpBin, host.Config{})
 	peer := plugintest.LinePeer(t)
 	c := p.Connector(peer.Options())
 	if err := c.Send(ctx, []byte("[]")); !errors.Is(err, connector.ErrNotConnected) {
@@ -126,7 +127,7 @@ func TestConnectorErrors(t *testing.T) {
 			if !errors.Is(err, pluginapi.ErrInvalidOptions) {
 				t.Fatalf("Connect: %v, want ErrInvalidOptions", err)
 			}
-			var re *pluginapi.RemoteError
+			var re *host.RemoteError
 			if !errors.As(err, &re) || re.Plugin != testtransport.Name {
 				t.Errorf("%v is not a RemoteError of %s", err, testtransport.Name)
 			}
@@ -143,7 +144,7 @@ func TestConnectorErrors(t *testing.T) {
 
 func TestPluginCloseEndsSessions(t *testing.T) {
 	ctx := testCtx(t)
-	p := launch(t, linetcpBin, pluginapi.HostConfig{})
+	p := launch(t, linetcpBin, host.Config{})
 	c, _ := connect(t, ctx, p, nil)
 	pid := p.Pid()
 	p.Close()
@@ -172,9 +173,9 @@ func TestChecksumFile(t *testing.T) {
 	}{
 		{"match", good + "  " + name + "\n", nil, nil},
 		{"sha256sum binary mode", "# made by sha256sum -b\n" + good + " *" + name + "\n", nil, nil},
-		{"mismatch", bad + "  " + name + "\n", pluginapi.ErrChecksumMismatch,
+		{"mismatch", bad + "  " + name + "\n", host.ErrChecksumMismatch,
 			[]string{linetcpBin, "its sha256 is " + good, "line 1 expects " + bad}},
-		{"not listed", good + "  bphost-connector-other\n", pluginapi.ErrNotListed,
+		{"not listed", good + "  bphost-connector-other\n", host.ErrNotListed,
 			[]string{linetcpBin, "not listed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,11 +183,11 @@ func TestChecksumFile(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			sums, err := pluginapi.LoadChecksums(path)
+			sums, err := host.LoadChecksums(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := pluginapi.Launch(ctx, linetcpBin, pluginapi.HostConfig{Checksums: sums})
+			p, err := host.Launch(ctx, linetcpBin, host.Config{Checksums: sums})
 			if tc.wantErr == nil {
 				if err != nil {
 					t.Fatalf("Launch: %v", err)
@@ -225,12 +226,12 @@ func TestWorldWritableRefused(t *testing.T) {
 			if err := os.Chmod(path, tc.fileMode); err != nil {
 				t.Fatal(err)
 			}
-			p, err := pluginapi.Launch(ctx, path, pluginapi.HostConfig{})
+			p, err := host.Launch(ctx, path, host.Config{})
 			if err == nil {
 				p.Close()
 				t.Fatal("Launch succeeded")
 			}
-			if !errors.Is(err, pluginapi.ErrInsecure) {
+			if !errors.Is(err, host.ErrInsecure) {
 				t.Errorf("Launch: %v, want ErrInsecure", err)
 			}
 			which := path
@@ -243,12 +244,12 @@ func TestWorldWritableRefused(t *testing.T) {
 }
 
 func TestForeignPluginRefused(t *testing.T) {
-	p, err := pluginapi.Launch(testCtx(t), foreignBin, pluginapi.HostConfig{})
+	p, err := host.Launch(testCtx(t), foreignBin, host.Config{})
 	if err == nil {
 		p.Close()
 		t.Fatal("Launch of another program's plugin succeeded")
 	}
-	if !errors.Is(err, pluginapi.ErrHandshake) {
+	if !errors.Is(err, host.ErrHandshake) {
 		t.Errorf("Launch: %v, want ErrHandshake", err)
 	}
 	t.Logf("the host says: %v", err)
@@ -258,12 +259,12 @@ func TestForeignPluginRefused(t *testing.T) {
 
 func TestOtherContractVersionRefused(t *testing.T) {
 	t.Setenv("FOREIGN_CONTRACT", "2")
-	p, err := pluginapi.Launch(testCtx(t), foreignBin, pluginapi.HostConfig{})
+	p, err := host.Launch(testCtx(t), foreignBin, host.Config{})
 	if err == nil {
 		p.Close()
 		t.Fatal("Launch of a plugin of contract v2 succeeded")
 	}
-	if !errors.Is(err, pluginapi.ErrHandshake) {
+	if !errors.Is(err, host.ErrHandshake) {
 		t.Errorf("Launch: %v, want ErrHandshake", err)
 	}
 	t.Logf("the host says: %v", err)
@@ -298,7 +299,7 @@ func TestStdoutNoiseDoesNotBreakHandshake(t *testing.T) {
 	ctx := testCtx(t)
 	t.Setenv("BPHOST_TEST_NOISE", "1")
 	var log logBuffer
-	p := launch(t, linetcpBin, pluginapi.HostConfig{Logger: log.logger()})
+	p := launch(t, linetcpBin, host.Config{Logger: log.logger()})
 	c, peer := connect(t, ctx, p, map[string]string{"noise": "true"})
 	exchange(t, ctx, c, peer, 0)
 	if l := log.String(); !strings.Contains(l, "printed on stdout before its handshake") {
@@ -322,14 +323,14 @@ func TestLaunchErrors(t *testing.T) {
 		want    []string
 	}{
 		{"missing", ctx, filepath.Join(t.TempDir(), "bphost-connector-none"), os.ErrNotExist, []string{"bphost-connector-none"}},
-		{"not a plugin", ctx, notPlugin, pluginapi.ErrHandshake, []string{notPlugin, "exit status 3"}},
+		{"not a plugin", ctx, notPlugin, host.ErrHandshake, []string{notPlugin, "exit status 3"}},
 		{"cancelled", cancelled, linetcpBin, context.Canceled, []string{linetcpBin}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "not a plugin" && runtime.GOOS == "windows" {
 				t.Skip("shell script")
 			}
-			p, err := pluginapi.Launch(tc.ctx, tc.path, pluginapi.HostConfig{})
+			p, err := host.Launch(tc.ctx, tc.path, host.Config{})
 			if err == nil {
 				p.Close()
 				t.Fatal("Launch succeeded")
@@ -344,12 +345,12 @@ func TestLaunchErrors(t *testing.T) {
 
 func ExampleLaunch() {
 	ctx := context.Background()
-	found, err := pluginapi.Discover(pluginapi.Dirs()).Lookup("websocket")
+	found, err := host.Discover(host.Dirs()).Lookup("websocket")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	p, err := pluginapi.Launch(ctx, found.Path, pluginapi.HostConfig{})
+	p, err := host.Launch(ctx, found.Path, host.Config{})
 	if err != nil {
 		fmt.Println(err)
 		return

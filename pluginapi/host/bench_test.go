@@ -1,11 +1,11 @@
-package pluginapi_test
+package host_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/bphost/bphost/core/connector"
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 )
 
@@ -41,7 +41,7 @@ func echoTargets(b *testing.B) []struct {
 			return client
 		}},
 		{"plugin-in-process", func(b *testing.B) connector.Connector {
-			p, err := pluginapi.NewInProcess(plugintest.Echo(), pluginapi.HostConfig{})
+			p, err := host.NewInProcess(plugintest.Echo(), host.Config{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -49,7 +49,7 @@ func echoTargets(b *testing.B) []struct {
 			return connectBench(b, p.Connector(nil))
 		}},
 		{"plugin-process", func(b *testing.B) connector.Connector {
-			p, err := pluginapi.Launch(context.Background(), linetcpBin, pluginapi.HostConfig{})
+			p, err := host.Launch(context.Background(), linetcpBin, host.Config{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func echoTargets(b *testing.B) []struct {
 	}
 }
 
-func connectBench(b *testing.B, c *pluginapi.Connector) connector.Connector {
+func connectBench(b *testing.B, c *host.Connector) connector.Connector {
 	if err := c.Connect(context.Background()); err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package pluginapi
+// Package proc runs a connector plugin's process for go-plugin (see
+// Runner); pluginapi/host uses it instead of go-plugin's own runner.
+package proc
 
 import (
 	"bufio"
@@ -14,18 +16,19 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin/runner"
 )
 
-// procRunner starts and watches one plugin process for go-plugin. Compared
+// Runner starts and watches one plugin process for go-plugin. Compared
 // with go-plugin's own runner it
 //   - drops whatever the plugin prints on stdout before its handshake line,
 //     so stray output cannot break the handshake;
 //   - gives the plugin a stdin pipe that only this process holds, so the
 //     plugin sees EOF and exits when the host is gone, however it died;
 //   - keeps the exit status and the end of stderr, for clear errors.
-type procRunner struct {
+type Runner struct {
 	log  hclog.Logger
 	cmd  *exec.Cmd
 	path string
@@ -40,12 +43,12 @@ type procRunner struct {
 	killed  atomic.Bool   // Kill was called: an exit is not the plugin's doing
 }
 
-var _ runner.Runner = (*procRunner)(nil)
+var _ runner.Runner = (*Runner)(nil)
 
-// newProcRunner prepares path to run with the environment go-plugin chose.
-func newProcRunner(log hclog.Logger, path string, env []string) (*procRunner, error) {
+// New prepares path to run with the environment go-plugin chose.
+func New(log hclog.Logger, path string, env []string) (*Runner, error) {
 	cmd := exec.Command(path)
-	cmd.Env = append(env, envWatchStdin+"=1")
+	cmd.Env = append(env, wire.EnvWatchStdin+"=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -59,7 +62,7 @@ func newProcRunner(log hclog.Logger, path string, env []string) (*procRunner, er
 		return nil, fmt.Errorf("plugin stdin pipe: %w", err)
 	}
 	cmd.Stdin = r
-	return &procRunner{
+	return &Runner{
 		log:      log,
 		cmd:      cmd,
 		path:     path,
@@ -70,7 +73,8 @@ func newProcRunner(log hclog.Logger, path string, env []string) (*procRunner, er
 	}, nil
 }
 
-func (p *procRunner) Start(context.Context) error {
+// Start starts the process.
+func (p *Runner) Start(context.Context) error {
 	err := p.cmd.Start()
 	p.cmd.Stdin.(*os.File).Close() // the child has its copy
 	if err != nil {
@@ -83,15 +87,16 @@ func (p *procRunner) Start(context.Context) error {
 	return nil
 }
 
-// discard releases what newProcRunner opened, for a process never started.
-func (p *procRunner) discard() {
+// Discard releases what New opened, for a process never started.
+func (p *Runner) Discard() {
 	p.cmd.Stdin.(*os.File).Close()
 	p.lifeline.Close()
 	p.stdout.Close()
 	p.stderr.Close()
 }
 
-func (p *procRunner) Wait(context.Context) error {
+// Wait waits for the process to end; then Exited is closed.
+func (p *Runner) Wait(context.Context) error {
 	err := p.cmd.Wait()
 	p.waitErr = err
 	p.lifeline.Close()
@@ -99,7 +104,8 @@ func (p *procRunner) Wait(context.Context) error {
 	return err
 }
 
-func (p *procRunner) Kill(context.Context) error {
+// Kill kills the process; its end is then not the plugin's doing.
+func (p *Runner) Kill(context.Context) error {
 	p.killed.Store(true)
 	if p.cmd.Process == nil {
 		return nil
@@ -110,33 +116,49 @@ func (p *procRunner) Kill(context.Context) error {
 	return nil
 }
 
-func (p *procRunner) Stdout() io.ReadCloser { return p.stdout }
-func (p *procRunner) Stderr() io.ReadCloser { return p.stderr }
-func (p *procRunner) Name() string          { return p.path }
-func (p *procRunner) ID() string            { return strconv.Itoa(p.pid) }
+// Stdout is the plugin's stdout from its handshake line on.
+func (p *Runner) Stdout() io.ReadCloser { return p.stdout }
 
-func (p *procRunner) Diagnose(context.Context) string {
+// Stderr is the plugin's stderr.
+func (p *Runner) Stderr() io.ReadCloser { return p.stderr }
+
+// Name is the executable's path.
+func (p *Runner) Name() string { return p.path }
+
+// ID is the process id, as text.
+func (p *Runner) ID() string { return strconv.Itoa(p.pid) }
+
+// Pid is the process id; 0 before Start or when it failed.
+func (p *Runner) Pid() int { return p.pid }
+
+// Exited is closed once the process is reaped.
+func (p *Runner) Exited() <-chan struct{} { return p.exited }
+
+// Diagnose says what usually makes a plugin fail to start.
+func (p *Runner) Diagnose(context.Context) string {
 	return "the executable is not a bphost connector plugin, was built for another OS or " +
 		"architecture, or failed before its handshake"
 }
 
-func (p *procRunner) PluginToHost(network, addr string) (string, string, error) {
+// PluginToHost is the identity: plugin and host share the network.
+func (p *Runner) PluginToHost(network, addr string) (string, string, error) {
 	return network, addr, nil
 }
 
-func (p *procRunner) HostToPlugin(network, addr string) (string, string, error) {
+// HostToPlugin is the identity: plugin and host share the network.
+func (p *Runner) HostToPlugin(network, addr string) (string, string, error) {
 	return network, addr, nil
 }
 
-// exitedByItself reports whether the process ended on its own rather than
-// by our Kill; call it after exited is closed.
-func (p *procRunner) exitedByItself() bool {
+// ExitedByItself reports whether the process ended on its own rather than
+// by Kill; call it after Exited is closed.
+func (p *Runner) ExitedByItself() bool {
 	var ee *exec.ExitError
 	return !p.killed.Load() || p.waitErr == nil || (errors.As(p.waitErr, &ee) && ee.ExitCode() >= 0)
 }
 
-// exitStatus says how the process ended; call it after exited is closed.
-func (p *procRunner) exitStatus() string {
+// ExitStatus says how the process ended; call it after Exited is closed.
+func (p *Runner) ExitStatus() string {
 	if p.waitErr == nil {
 		return "exit status 0"
 	}
@@ -184,15 +206,19 @@ func (f *handshakeFilter) Read(b []byte) (int, error) {
 
 func (f *handshakeFilter) Close() error { return f.c.Close() }
 
-// tailBuffer keeps the last bytes written to it: the end of a plugin's
+// TailBuffer keeps the last bytes written to it: the end of a plugin's
 // stderr, quoted when it fails to start.
-type tailBuffer struct {
+type TailBuffer struct {
 	mu  sync.Mutex
 	buf []byte
 	max int
 }
 
-func (t *tailBuffer) Write(b []byte) (int, error) {
+// NewTailBuffer keeps the last max bytes.
+func NewTailBuffer(max int) *TailBuffer { return &TailBuffer{max: max} }
+
+// Write keeps the end of what was written so far.
+func (t *TailBuffer) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, b...)
@@ -203,7 +229,7 @@ func (t *tailBuffer) Write(b []byte) (int, error) {
 }
 
 // String returns what was kept, trimmed.
-func (t *tailBuffer) String() string {
+func (t *TailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(bytes.TrimSpace(t.buf))

@@ -1,4 +1,4 @@
-package pluginapi_test
+package host_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 )
 
 func TestParseChecksums(t *testing.T) {
@@ -39,7 +39,7 @@ func TestParseChecksums(t *testing.T) {
 		{"long line", strings.Repeat("#", 5000) + "\n", nil, "after line 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := pluginapi.ParseChecksums(strings.NewReader(tc.in), "sums.txt")
+			c, err := host.ParseChecksums(strings.NewReader(tc.in), "sums.txt")
 			if tc.want == nil {
 				if err == nil {
 					t.Fatal("ParseChecksums accepted it")
@@ -64,14 +64,14 @@ func TestParseChecksums(t *testing.T) {
 }
 
 func TestLoadChecksumsFromTestdata(t *testing.T) {
-	c, err := pluginapi.LoadChecksums(filepath.Join("testdata", "plugins.sha256"))
+	c, err := host.LoadChecksums(filepath.Join("testdata", "plugins.sha256"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Len() != 2 {
 		t.Errorf("Len = %d, want 2", c.Len())
 	}
-	if _, err := pluginapi.LoadChecksums(filepath.Join("testdata", "missing.sha256")); !os.IsNotExist(err) && !strings.Contains(fmt.Sprint(err), "no such file") {
+	if _, err := host.LoadChecksums(filepath.Join("testdata", "missing.sha256")); !os.IsNotExist(err) && !strings.Contains(fmt.Sprint(err), "no such file") {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -87,7 +87,7 @@ func FuzzParseChecksums(f *testing.F) {
 	f.Add([]byte("0000000000000000000000000000000000000000000000000000000000000000 *a\r\n"))
 	f.Add([]byte("# x\n\n\t\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c, err := pluginapi.ParseChecksums(bytes.NewReader(in), "fuzz")
+		c, err := host.ParseChecksums(bytes.NewReader(in), "fuzz")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "checksum file fuzz") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -113,7 +113,7 @@ func FuzzParseChecksums(f *testing.F) {
 		if len(names) != c.Len() {
 			t.Fatalf("%d names seen, Len %d", len(names), c.Len())
 		}
-		c2, err := pluginapi.ParseChecksums(strings.NewReader(out.String()), "again")
+		c2, err := host.ParseChecksums(strings.NewReader(out.String()), "again")
 		if err != nil {
 			t.Fatalf("printed entries do not parse: %v\n%s", err, out.String())
 		}

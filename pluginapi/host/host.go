@@ -1,29 +1,28 @@
-package pluginapi
+package host
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/bphost/bphost/pluginapi"
 	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
+	"github.com/bphost/bphost/pluginapi/internal/proc"
+	"github.com/bphost/bphost/pluginapi/internal/wire"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 )
 
 // DefaultStartTimeout bounds a plugin's start and handshake when the
 // caller's context has no earlier deadline.
 const DefaultStartTimeout = 30 * time.Second
 
-// HostConfig says how a host starts plugins.
-type HostConfig struct {
+// Config says how a host starts plugins.
+type Config struct {
 	// Logger receives the host's messages about plugins and the plugins'
 	// own log lines, under each plugin's executable name. nil discards them.
 	Logger hclog.Logger
@@ -34,7 +33,7 @@ type HostConfig struct {
 	StartTimeout time.Duration
 }
 
-func (c HostConfig) logger() hclog.Logger {
+func (c Config) logger() hclog.Logger {
 	if c.Logger == nil {
 		return hclog.NewNullLogger()
 	}
@@ -48,12 +47,12 @@ func (c HostConfig) logger() hclog.Logger {
 type Plugin struct {
 	name  string // the executable's file name, or the transport's name
 	path  string // "" in process
-	cfg   HostConfig
+	cfg   Config
 	start func(ctx context.Context) (*instance, error)
 
 	mu     sync.Mutex
 	cur    *instance
-	desc   Description
+	desc   pluginapi.Description
 	closed bool
 }
 
@@ -81,7 +80,7 @@ var (
 //
 // The process runs until Close, Cleanup, or the host's exit: a plugin whose
 // host is gone, even killed, exits by itself.
-func Launch(ctx context.Context, path string, cfg HostConfig) (*Plugin, error) {
+func Launch(ctx context.Context, path string, cfg Config) (*Plugin, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", path, err)
@@ -95,14 +94,14 @@ func Launch(ctx context.Context, path string, cfg HostConfig) (*Plugin, error) {
 // plugin process speaks (over an in-memory connection): the host side, the
 // SDK side and the transport run as they would across processes, without a
 // binary. Tests and hosts that embed a transport use it.
-func NewInProcess(t Transport, cfg HostConfig) (*Plugin, error) {
-	desc := t.Describe()
-	if err := desc.Validate(); err != nil {
+func NewInProcess(t pluginapi.Transport, cfg Config) (*Plugin, error) {
+	name, serve, err := wire.InProcess(t)
+	if err != nil {
 		return nil, err
 	}
-	p := &Plugin{name: desc.Name, cfg: cfg}
+	p := &Plugin{name: name, cfg: cfg}
 	p.start = func(context.Context) (*instance, error) {
-		return startInProcess(t, desc, cfg.logger().Named(desc.Name))
+		return startInProcess(serve(cfg.logger().Named(name)), name)
 	}
 	return p.launch(context.Background())
 }
@@ -137,10 +136,10 @@ func (p *Plugin) startLocked(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("plugin %s: describe: %w", p.where(), err)
 	}
 	desc := describeFromProto(resp)
-	if desc.ContractVersion != ContractVersion {
+	if desc.ContractVersion != pluginapi.ContractVersion {
 		inst.stop()
 		return nil, fmt.Errorf("plugin %s: %w: it speaks contract v%d, this host v%d",
-			p.where(), ErrHandshake, desc.ContractVersion, ContractVersion)
+			p.where(), ErrHandshake, desc.ContractVersion, pluginapi.ContractVersion)
 	}
 	if err := desc.Validate(); err != nil {
 		inst.stop()
@@ -193,7 +192,7 @@ func (p *Plugin) Name() string {
 func (p *Plugin) Path() string { return p.path }
 
 // Description is what the plugin said about itself when it last started.
-func (p *Plugin) Description() Description {
+func (p *Plugin) Description() pluginapi.Description {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.desc
@@ -244,7 +243,7 @@ func (p *Plugin) isClosed() bool {
 	return p.closed
 }
 
-// Cleanup closes every plugin this process launched and has not closed.
+// Cleanup closes every plugin this process started and has not closed.
 // Hosts defer it in main; SignalContext's second signal calls it too.
 func Cleanup() {
 	liveMu.Lock()
@@ -258,15 +257,6 @@ func Cleanup() {
 		wg.Go(func() { p.Close() })
 	}
 	wg.Wait()
-}
-
-// grpcDialOptions size the host's gRPC connection for frames up to MaxFrame.
-func grpcDialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxFrame+1024), grpc.MaxCallSendMsgSize(MaxFrame+1024)),
-		grpc.WithInitialWindowSize(1 << 20),
-		grpc.WithInitialConnWindowSize(1 << 20),
-	}
 }
 
 // startProcess starts the executable and completes the handshake.
@@ -284,19 +274,19 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 	}
 	var (
 		runMu sync.Mutex
-		run   *procRunner
+		run   *proc.Runner
 	)
-	stderr := &tailBuffer{max: 2048}
+	stderr := proc.NewTailBuffer(2048)
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: pluginSets(nil),
+		HandshakeConfig:  pluginapi.Handshake,
+		VersionedPlugins: wire.PluginSets(pluginapi.ContractVersion, nil),
 		RunnerFunc: func(l hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
-			r, err := newProcRunner(l, p.path, cmd.Env)
+			r, err := proc.New(l, p.path, cmd.Env)
 			runMu.Lock()
 			run = r
 			runMu.Unlock()
 			if err == nil && ctx.Err() != nil {
-				r.discard()
+				r.Discard()
 				return nil, ctx.Err() // cancelled before the process started
 			}
 			return r, err
@@ -306,9 +296,9 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 		StartTimeout:     timeout,
 		Logger:           log,
 		Stderr:           stderr,
-		SyncStdout:       &lineLogger{log: log.Named(p.name), stream: "stdout"},
-		SyncStderr:       &lineLogger{log: log.Named(p.name), stream: "stderr"},
-		GRPCDialOptions:  grpcDialOptions(),
+		SyncStdout:       proc.NewLineLogger(log.Named(p.name), "stdout"),
+		SyncStderr:       proc.NewLineLogger(log.Named(p.name), "stderr"),
+		GRPCDialOptions:  wire.GRPCDialOptions(),
 	})
 	// Cancelling ctx kills a plugin that is still starting.
 	stopKill := context.AfterFunc(ctx, func() {
@@ -328,10 +318,10 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 	rpc, err := client.Client()
 	if err == nil {
 		var raw any
-		raw, err = rpc.Dispense(pluginKey)
+		raw, err = rpc.Dispense(wire.PluginKey)
 		if cc, ok := raw.(pb.ConnectorServiceClient); err == nil && ok {
-			log.Debug("plugin started", "plugin", p.name, "pid", run.pid)
-			return &instance{client: cc, pid: run.pid, exited: run.exited, status: run.exitStatus, stop: client.Kill}, nil
+			log.Debug("plugin started", "plugin", p.name, "pid", run.Pid())
+			return &instance{client: cc, pid: run.Pid(), exited: run.Exited(), status: run.ExitStatus, stop: client.Kill}, nil
 		}
 		if err == nil {
 			err = fmt.Errorf("dispensed %T", raw)
@@ -342,19 +332,19 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 }
 
 // startError explains why a plugin did not start.
-func (p *Plugin) startError(ctx context.Context, err error, run *procRunner, stderr *tailBuffer) error {
+func (p *Plugin) startError(ctx context.Context, err error, run *proc.Runner, stderr *proc.TailBuffer) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("plugin %s: start: %w", p.path, ctx.Err())
 	}
-	if run == nil || run.pid == 0 {
+	if run == nil || run.Pid() == 0 {
 		return fmt.Errorf("plugin %s: cannot start it: %w", p.path, err)
 	}
 	// A plugin that gave up closes its stdout a moment before it is reaped.
 	timer := time.NewTimer(exitWait)
 	defer timer.Stop()
 	select {
-	case <-run.exited:
-		if !run.exitedByItself() { // go-plugin gave up on it and killed it
+	case <-run.Exited():
+		if !run.ExitedByItself() { // go-plugin gave up on it and killed it
 			return fmt.Errorf("plugin %s: %w: %v", p.path, ErrHandshake, err)
 		}
 		said := ""
@@ -363,50 +353,10 @@ func (p *Plugin) startError(ctx context.Context, err error, run *procRunner, std
 		}
 		return fmt.Errorf("plugin %s: %w: the process exited before completing the handshake (%s): "+
 			"it is not a bphost connector plugin, or was built for another contract or handshake cookie%s",
-			p.path, ErrHandshake, run.exitStatus(), said)
+			p.path, ErrHandshake, run.ExitStatus(), said)
 	case <-timer.C:
 		return fmt.Errorf("plugin %s: %w: %v", p.path, ErrHandshake, err)
 	}
-}
-
-// startInProcess serves t over an in-memory gRPC connection.
-func startInProcess(t Transport, desc Description, log hclog.Logger) (*instance, error) {
-	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(grpcServerOptions()...)
-	srv := newServer(t, desc, log)
-	pb.RegisterConnectorServiceServer(gs, srv)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		gs.Serve(lis)
-	}()
-	conn, err := grpc.NewClient("passthrough:///bphost-in-process",
-		append(grpcDialOptions(),
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-			grpc.WithTransportCredentials(insecure.NewCredentials()))...)
-	if err != nil {
-		gs.Stop()
-		<-served
-		return nil, fmt.Errorf("in-process plugin %s: %w", desc.Name, err)
-	}
-	exited := make(chan struct{})
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			conn.Close()
-			gs.Stop()
-			srv.stop()
-			<-served
-			close(exited)
-		})
-		<-exited
-	}
-	return &instance{
-		client: pb.NewConnectorServiceClient(conn),
-		exited: exited,
-		status: func() string { return "stopped" },
-		stop:   stop,
-	}, nil
 }
 
 // ExecutableName is the file name of the plugin executable for a transport

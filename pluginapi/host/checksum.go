@@ -1,4 +1,4 @@
-package pluginapi
+package host
 
 import (
 	"bufio"
@@ -120,7 +120,7 @@ func (c *Checksums) Len() int { return len(c.sums) }
 // verify checks path against the file with go-plugin's SecureConfig. The
 // host calls SecureConfig.Check itself, just before starting the process,
 // because go-plugin ignores ClientConfig.SecureConfig's path when a
-// RunnerFunc starts the plugin (see procRunner).
+// RunnerFunc starts the plugin (see internal/proc).
 func (c *Checksums) verify(path string) error {
 	name := filepath.Base(path)
 	l, ok := c.sums[name]

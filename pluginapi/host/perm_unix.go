@@ -1,6 +1,6 @@
 //go:build !windows
 
-package pluginapi
+package host
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package pluginapi_test
+package host_test
 
 import (
 	"bytes"

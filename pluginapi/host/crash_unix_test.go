@@ -1,6 +1,6 @@
 //go:build !windows
 
-package pluginapi_test
+package host_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 )
 
 // crashBound is the bound on turning a plugin crash into a
@@ -18,7 +18,7 @@ const crashBound = time.Second
 
 func TestPluginCrashBecomesDisconnect(t *testing.T) {
 	ctx := testCtx(t)
-	p := launch(t, linetcpBin, pluginapi.HostConfig{})
+	p := launch(t, linetcpBin, host.Config{})
 	c, peer := connect(t, ctx, p, nil)
 	exchange(t, ctx, c, peer, 0)
 	pid := p.Pid()
@@ -40,14 +40,14 @@ func TestPluginCrashBecomesDisconnect(t *testing.T) {
 	r := <-got
 	took := r.at.Sub(killed)
 	t.Logf("kill -9 of plugin pid %d → disconnect in %v: %v", pid, took, r.err)
-	if !errors.Is(r.err, connector.ErrDisconnected) || !errors.Is(r.err, pluginapi.ErrPluginExited) {
+	if !errors.Is(r.err, connector.ErrDisconnected) || !errors.Is(r.err, host.ErrPluginExited) {
 		t.Fatalf("Recv after kill -9: %v, want a disconnect caused by ErrPluginExited", r.err)
 	}
 	mustContain(t, r.err, "signal: killed", linetcpBin)
 	if took > crashBound {
 		t.Errorf("crash seen after %v, bound %v", took, crashBound)
 	}
-	if err := c.Send(ctx, []byte("[]")); !errors.Is(err, pluginapi.ErrPluginExited) {
+	if err := c.Send(ctx, []byte("[]")); !errors.Is(err, host.ErrPluginExited) {
 		t.Errorf("Send after the crash: %v", err)
 	}
 	waitGone(t, pid, "killed plugin")

@@ -1,4 +1,4 @@
-package pluginapi
+package host
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 // and exits with status 130 for an interrupt, 143 for SIGTERM. stop releases
 // the signals and the goroutine that watches them.
 //
-//	ctx, stop := pluginapi.SignalContext(context.Background())
+//	ctx, stop := host.SignalContext(context.Background())
 //	defer stop()
-//	defer pluginapi.Cleanup()
+//	defer host.Cleanup()
 //
 // Plugins never outlive the host even without this: a plugin whose host has
 // exited, however, exits by itself (see Launch).

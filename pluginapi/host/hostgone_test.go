@@ -1,4 +1,4 @@
-package pluginapi_test
+package host_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 )
 
 // helperEnv, when set, makes the test binary a host process (hostHelper)
@@ -27,10 +27,10 @@ const helperEnv = "BPHOST_TEST_HOST_HELPER"
 //     a deferred Cleanup and prints whether the plugin is gone.
 func hostHelper() int {
 	mode := os.Getenv(helperEnv)
-	ctx, stop := pluginapi.SignalContext(context.Background())
+	ctx, stop := host.SignalContext(context.Background())
 	defer stop()
-	defer pluginapi.Cleanup()
-	p, err := pluginapi.Launch(ctx, os.Getenv("BPHOST_TEST_PLUGIN"), pluginapi.HostConfig{})
+	defer host.Cleanup()
+	p, err := host.Launch(ctx, os.Getenv("BPHOST_TEST_PLUGIN"), host.Config{})
 	if err != nil {
 		fmt.Println("launch:", err)
 		return 1
@@ -44,7 +44,7 @@ func hostHelper() int {
 		time.Sleep(time.Minute)
 	case "signal":
 		<-ctx.Done()
-		pluginapi.Cleanup()
+		host.Cleanup()
 		fmt.Printf("plugin alive after cleanup: %v\n", processAlive(pid))
 	}
 	return 0

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package pluginapi_test
+package host_test
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package pluginapi_test
+package host_test
 
 import (
 	"errors"
@@ -10,13 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 )
 
 func TestDirsOrder(t *testing.T) {
 	tmp := t.TempDir()
 	sep := string(os.PathListSeparator)
-	t.Setenv(pluginapi.EnvPluginPath, strings.Join([]string{"/env/a", "", "/env/b", "/flag/one"}, sep))
+	t.Setenv(host.EnvPluginPath, strings.Join([]string{"/env/a", "", "/env/b", "/flag/one"}, sep))
 	t.Setenv("XDG_CONFIG_HOME", tmp)
 	t.Setenv("HOME", tmp)
 	t.Setenv("AppData", tmp)
@@ -34,7 +34,7 @@ func TestDirsOrder(t *testing.T) {
 		filepath.Join(cfg, "bphost", "plugins"),
 		filepath.Join(filepath.Dir(exe), "plugins"),
 	}
-	if got := pluginapi.Dirs("/flag/one", "/flag/two/", ""); !reflect.DeepEqual(got, want) {
+	if got := host.Dirs("/flag/one", "/flag/two/", ""); !reflect.DeepEqual(got, want) {
 		t.Errorf("Dirs =\n%q\nwant\n%q", got, want)
 	}
 }
@@ -57,7 +57,7 @@ func writeFile(t *testing.T, path string, mode os.FileMode) {
 }
 
 func TestDiscover(t *testing.T) {
-	exe := pluginapi.ExecutableName
+	exe := host.ExecutableName
 	d1, d2 := t.TempDir(), t.TempDir()
 	missing := filepath.Join(t.TempDir(), "missing")
 	writeFile(t, filepath.Join(d1, exe("tcp")), 0o755)
@@ -70,8 +70,8 @@ func TestDiscover(t *testing.T) {
 	if runtime.GOOS != "windows" {
 		writeFile(t, filepath.Join(d2, exe("ws")), 0o644) // not executable
 	}
-	cat := pluginapi.Discover([]string{d1, missing, d2})
-	want := []pluginapi.Found{
+	cat := host.Discover([]string{d1, missing, d2})
+	want := []host.Found{
 		{Name: "ipc", Path: filepath.Join(d2, exe("ipc"))},
 		{Name: "tcp", Path: filepath.Join(d1, exe("tcp")), Shadowed: []string{filepath.Join(d2, exe("tcp"))}},
 	}
@@ -100,11 +100,11 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("Lookup(tcp) = %+v, %v", got, err)
 	}
 	_, err = cat.Lookup("websocket")
-	if !errors.Is(err, pluginapi.ErrNoPlugin) {
+	if !errors.Is(err, host.ErrNoPlugin) {
 		t.Fatalf("Lookup(websocket) = %v, want ErrNoPlugin", err)
 	}
 	mustContain(t, err, exe("websocket"), d1, d2, "found: ipc, tcp")
-	if _, err := (pluginapi.Catalog{}).Lookup("x"); err == nil || !strings.Contains(err.Error(), "found: none") {
+	if _, err := (host.Catalog{}).Lookup("x"); err == nil || !strings.Contains(err.Error(), "found: none") {
 		t.Errorf("Lookup in an empty catalog: %v", err)
 	}
 }
@@ -112,14 +112,14 @@ func TestDiscover(t *testing.T) {
 func TestDiscoverUnreadableDir(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	writeFile(t, file, 0o644)
-	cat := pluginapi.Discover([]string{file})
+	cat := host.Discover([]string{file})
 	if len(cat.Problems) != 1 || !strings.Contains(cat.Problems[0].Error(), "plugin directory "+file) {
 		t.Errorf("a plugin directory that is a file: problems %v", cat.Problems)
 	}
 }
 
 func ExampleDiscover() {
-	cat := pluginapi.Discover(pluginapi.Dirs("/opt/bphost/plugins"))
+	cat := host.Discover(host.Dirs("/opt/bphost/plugins"))
 	for _, p := range cat.Plugins {
 		fmt.Println(p.Name, p.Path)
 		for _, s := range p.Shadowed {
