@@ -28,6 +28,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 	maxPing := fs.Duration("max-ping-time", 0, "drop clients that do not ping within this `time` (0: no ping needed)")
 	useBLE := fs.Bool("use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
 	bleAdapter := fs.String("ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
+	useSerial := fs.Bool("use-serial", false, "drive serial devices on the ports the user device config names")
 	return func(ctx context.Context) error {
 		if len(listenURLs) == 0 {
 			listenURLs = listFlag{listen.DefaultWebsocketURL}
@@ -49,6 +50,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			Simulate:    a.g.simulate,
 			BluetoothLE: *useBLE,
 			BLEAdapter:  *bleAdapter,
+			Serial:      *useSerial,
 			Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
 			Device:      []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
 			Server: []server.Option{

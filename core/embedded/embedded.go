@@ -15,6 +15,7 @@ import (
 	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/comm/btle"
+	"github.com/bphost/bphost/core/device/comm/serial"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/server"
@@ -28,8 +29,11 @@ type Config struct {
 	// Simulate names devices of the configuration to simulate, e.g.
 	// "Lovense Hush"; they are found when a client scans.
 	Simulate []string
-	// Comms are further device backends (serial...).
+	// Comms are further device backends.
 	Comms []comm.Manager
+	// Serial adds the serial-port backend: devices on the ports the user
+	// device configuration names for serial protocols.
+	Serial bool
 	// BluetoothLE adds the Bluetooth LE backend on BLEAdapter (default
 	// btle.DefaultAdapter). Where it cannot run (no BlueZ, no adapter...),
 	// Warn gets the one-line reason and the server goes on without it.
@@ -82,6 +86,15 @@ func New(cfg Config) (*Server, error) {
 			cfg.Warn(err)
 		}
 	}
+	if cfg.Serial {
+		ser, err := serial.New(db, serial.WithLogger(cfg.bleLogger()))
+		switch {
+		case err == nil:
+			comms = append(comms, ser)
+		case cfg.Warn != nil:
+			cfg.Warn(err)
+		}
+	}
 	m := device.NewManager(db, comms, cfg.Device...)
 	return &Server{Server: server.New(server.FromDeviceManager(m), cfg.Server...), Devices: m, Simulated: sim}, nil
 }
@@ -90,8 +103,8 @@ func New(cfg Config) (*Server, error) {
 // wedged bus delays the server by that much at most.
 const bleOpenTimeout = 5 * time.Second
 
-// bleLogger is the logger of the device options, for the backend's
-// warnings (dropped notifications, a scan that ended).
+// bleLogger is the logger of the device options, for the backends'
+// warnings (dropped notifications, a scan that ended, a port skipped).
 func (cfg Config) bleLogger() *slog.Logger {
 	return device.Logger(cfg.Device...)
 }

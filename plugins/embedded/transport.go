@@ -47,6 +47,7 @@ func (t *transport) Describe() pluginapi.Description {
 			{Name: "max-ping-time", Type: pluginapi.OptionDuration, Default: "0s", Help: "drop clients that do not ping within this time (0: no ping needed)"},
 			{Name: "use-bluetooth-le", Type: pluginapi.OptionBool, Default: "true", Help: "find and drive Bluetooth LE toys (BlueZ on Linux); where none can be reached, a warning and the other devices"},
 			{Name: "ble-adapter", Default: btle.DefaultAdapter, Help: "Bluetooth adapter to use (Linux)"},
+			{Name: "use-serial", Type: pluginapi.OptionBool, Default: "false", Help: "drive serial devices on the ports the user device config names"},
 		},
 	}
 }
@@ -68,6 +69,7 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 		DB:          db,
 		Simulate:    names,
 		BluetoothLE: opts.Bool("use-bluetooth-le"),
+		Serial:      opts.Bool("use-serial"),
 		BLEAdapter:  opts.String("ble-adapter"),
 		Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
 		Server:      []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
