@@ -6,94 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/creack/pty"
+	"github.com/bphost/bphost/core/device/comm/serial/serialtest"
 )
-
-// ttyDevice is the far end of a pseudo-terminal pair: a fake serial toy
-// that records what it is sent on the port named by path.
-type ttyDevice struct {
-	path   string
-	master *os.File
-	slave  *os.File
-
-	mu      sync.Mutex
-	got     []byte
-	changed chan struct{}
-	done    chan struct{}
-}
-
-func newTTYDevice(t *testing.T) *ttyDevice {
-	t.Helper()
-	ptm, slave, err := pty.Open()
-	if err != nil {
-		t.Skipf("serial end to end needs pseudo-terminals: %v", err)
-	}
-	// A non-blocking copy of the master goes through the runtime poller,
-	// so that closing it ends the read below.
-	fd, err := syscall.Dup(int(ptm.Fd()))
-	_ = ptm.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		t.Fatal(err)
-	}
-	d := &ttyDevice{path: slave.Name(), master: os.NewFile(uintptr(fd), "ptmx"), slave: slave, changed: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(d.done)
-		buf := make([]byte, 1024)
-		for {
-			n, err := d.master.Read(buf)
-			if n > 0 {
-				d.mu.Lock()
-				d.got = append(d.got, buf[:n]...)
-				close(d.changed)
-				d.changed = make(chan struct{})
-				d.mu.Unlock()
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		d.master.Close()
-		<-d.done
-		d.slave.Close()
-	})
-	return d
-}
-
-// waitFor waits until the device has been sent want.
-func (d *ttyDevice) waitFor(t *testing.T, want string) {
-	t.Helper()
-	limit := time.After(10 * time.Second)
-	for {
-		d.mu.Lock()
-		got, ch := string(d.got), d.changed
-		d.mu.Unlock()
-		if strings.Contains(got, want) {
-			return
-		}
-		select {
-		case <-ch:
-		case <-limit:
-			t.Fatalf("the serial device got %q, want %q in it", got, want)
-		}
-	}
-}
 
 // A TCode stroker on a serial port the user device config names is driven
 // through the embedded plugin with use-serial.
 func TestE2EEmbeddedSerial(t *testing.T) {
-	dev := newTTYDevice(t)
+	dev := serialtest.New(t, true)
 	user := filepath.Join(t.TempDir(), "user.json")
-	cfg := fmt.Sprintf(`{"version":{"major":4,"minor":0},"user_configs":{"protocols":{"tcode-v03":{"communication":[{"serial":{"port":%q}}]}}}}`, dev.path)
+	cfg := fmt.Sprintf(`{"version":{"major":4,"minor":0},"user_configs":{"protocols":{"tcode-v03":{"communication":[{"serial":{"port":%q}}]}}}}`, dev.Path)
 	if err := os.WriteFile(user, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -114,15 +37,15 @@ func TestE2EEmbeddedSerial(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("position: exit %d\n%s\n%s", code, out, errs)
 	}
-	dev.waitFor(t, "L0500I500\n")
+	dev.WaitFor("L0500I500\n")
 }
 
 // `bphost serve --use-serial --user-device-config F` serves the same toy to
 // a client that comes through the websocket plugin.
 func TestE2EServeSerial(t *testing.T) {
-	dev := newTTYDevice(t)
+	dev := serialtest.New(t, true)
 	user := filepath.Join(t.TempDir(), "user.json")
-	cfg := fmt.Sprintf(`{"version":{"major":4,"minor":0},"user_configs":{"protocols":{"tcode-v03":{"communication":[{"serial":{"port":%q}}]}}}}`, dev.path)
+	cfg := fmt.Sprintf(`{"version":{"major":4,"minor":0},"user_configs":{"protocols":{"tcode-v03":{"communication":[{"serial":{"port":%q}}]}}}}`, dev.Path)
 	if err := os.WriteFile(user, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +59,5 @@ func TestE2EServeSerial(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("position: exit %d\n%s\n%s", code, out, errs)
 	}
-	dev.waitFor(t, "L0250I300\n")
+	dev.WaitFor("L0250I300\n")
 }

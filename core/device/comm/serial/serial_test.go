@@ -12,16 +12,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"go.uber.org/goleak"
 
 	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/comm/serial"
+	"github.com/bphost/bphost/core/device/comm/serial/serialtest"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/protocol"
 )
@@ -37,110 +36,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// fakeDevice is the device end of a pseudo-terminal pair: it records what
-// the port sends and can answer. Closing it is unplugging the device.
-type fakeDevice struct {
-	t      *testing.T
-	master *os.File
-	slave  *os.File // kept open so the master does not read EIO before the port opens
-	path   string
-
-	mu      sync.Mutex
-	got     []byte
-	changed chan struct{}
-	reading bool // false: the device takes nothing (a stuck device)
-	done    chan struct{}
-	once    sync.Once
-}
-
-func newFakeDevice(t *testing.T, reading bool) *fakeDevice {
-	t.Helper()
-	ptm, slave, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	// A non-blocking copy of the master goes through the runtime poller,
-	// so that closing it ends a read in progress.
-	fd, err := syscall.Dup(int(ptm.Fd()))
-	_ = ptm.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		t.Fatal(err)
-	}
-	master := os.NewFile(uintptr(fd), "ptmx")
-	d := &fakeDevice{t: t, master: master, slave: slave, path: slave.Name(), changed: make(chan struct{}), reading: reading, done: make(chan struct{})}
-	if reading {
-		go d.read()
-	} else {
-		close(d.done)
-	}
-	t.Cleanup(func() {
-		d.unplug()
-		_ = slave.Close()
-	})
-	return d
-}
-
-func (d *fakeDevice) read() {
-	defer close(d.done)
-	buf := make([]byte, 1024)
-	for {
-		n, err := d.master.Read(buf)
-		if n > 0 {
-			d.mu.Lock()
-			d.got = append(d.got, buf[:n]...)
-			close(d.changed)
-			d.changed = make(chan struct{})
-			d.mu.Unlock()
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// unplug closes the device end.
-func (d *fakeDevice) unplug() {
-	d.once.Do(func() { _ = d.master.Close() })
-	<-d.done
-}
-
-// send writes b to the port as the device.
-func (d *fakeDevice) send(b string) {
-	d.t.Helper()
-	if _, err := d.master.Write([]byte(b)); err != nil {
-		d.t.Fatalf("device write: %v", err)
-	}
-}
-
-// expect waits until the device received exactly want since the last
-// expect (more is a failure too).
-func (d *fakeDevice) expect(want []byte) {
-	d.t.Helper()
-	timeout := time.After(3 * time.Second)
-	for {
-		d.mu.Lock()
-		got, ch := d.got, d.changed
-		if len(got) >= len(want) {
-			d.got = d.got[len(want):]
-		}
-		d.mu.Unlock()
-		if len(got) >= len(want) {
-			if !bytes.Equal(got, want) {
-				d.t.Fatalf("device received %q, want %q", got, want)
-			}
-			return
-		}
-		select {
-		case <-ch:
-		case <-timeout:
-			d.t.Fatalf("device received %q, want %q", got, want)
-		}
-	}
 }
 
 // userConfig names ports for protocols: protocol → port.
@@ -240,8 +135,8 @@ func deviceEvent(t *testing.T, m *device.Manager, k device.EventKind) device.Eve
 // as tcode-v03, its moves arrive byte-exact, and unplugging it removes it.
 func TestTCodeThroughDeviceManager(t *testing.T) {
 	noLeaks(t)
-	dev := newFakeDevice(t, true)
-	db := userConfig(t, map[string]string{"tcode-v03": dev.path})
+	dev := serialtest.New(t, true)
+	db := userConfig(t, map[string]string{"tcode-v03": dev.Path})
 	sm := newManager(t, db, nil)
 	dm := device.NewManager(db, []comm.Manager{sm})
 	t.Cleanup(func() { _ = dm.Close() })
@@ -261,18 +156,18 @@ func TestTCodeThroughDeviceManager(t *testing.T) {
 			finished = true
 		}
 	}
-	if d.Protocol() != "tcode-v03" || d.Address() != dev.path || d.Name() != "TCode v0.3 (Single Linear Axis)" {
+	if d.Protocol() != "tcode-v03" || d.Address() != dev.Path || d.Name() != "TCode v0.3 (Single Linear Axis)" {
 		t.Fatalf("device %q protocol %q at %q", d.Name(), d.Protocol(), d.Address())
 	}
 
 	if err := d.Output(ctx, 0, protocol.OutputCommand{Type: protocol.OutputHwPositionWithDuration, Value: 500, Duration: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	dev.expect([]byte("L0500I1000\n"))
+	dev.Expect([]byte("L0500I1000\n"))
 	if err := d.Output(ctx, 0, protocol.OutputCommand{Type: protocol.OutputPosition, Value: 250}); err != nil {
 		t.Fatal(err)
 	}
-	dev.expect([]byte("L0250\nR0250\n"))
+	dev.Expect([]byte("L0250\nR0250\n"))
 
 	// A port in use is not reported again.
 	if err := dm.StartScanning(ctx); err != nil {
@@ -280,7 +175,7 @@ func TestTCodeThroughDeviceManager(t *testing.T) {
 	}
 	deviceEvent(t, dm, device.ScanningFinished)
 
-	dev.unplug()
+	dev.Unplug()
 	if e := deviceEvent(t, dm, device.DeviceRemoved); e.Index != d.Index() {
 		t.Fatalf("removed device %d, want %d", e.Index, d.Index())
 	}
@@ -305,8 +200,8 @@ func TestSerialProtocolsThroughDeviceManager(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.protocol, func(t *testing.T) {
 			noLeaks(t)
-			dev := newFakeDevice(t, true)
-			db := userConfig(t, map[string]string{c.protocol: dev.path})
+			dev := serialtest.New(t, true)
+			db := userConfig(t, map[string]string{c.protocol: dev.Path})
 			dm := device.NewManager(db, []comm.Manager{newManager(t, db, nil)})
 			t.Cleanup(func() { _ = dm.Close() })
 			ctx := ctxT(t)
@@ -318,12 +213,12 @@ func TestSerialProtocolsThroughDeviceManager(t *testing.T) {
 				t.Fatalf("protocol %q", d.Protocol())
 			}
 			if c.init != nil {
-				dev.expect(c.init)
+				dev.Expect(c.init)
 			}
 			if err := d.Output(ctx, c.feature, c.cmd); err != nil {
 				t.Fatal(err)
 			}
-			dev.expect(c.want)
+			dev.Expect(c.want)
 		})
 	}
 }
@@ -332,18 +227,18 @@ func TestSerialProtocolsThroughDeviceManager(t *testing.T) {
 // scan reports the others and finishes.
 func TestAbsentPortSkipped(t *testing.T) {
 	noLeaks(t)
-	dev := newFakeDevice(t, true)
+	dev := serialtest.New(t, true)
 	absent := filepath.Join(t.TempDir(), "ttyUSB9")
-	db := userConfig(t, map[string]string{"tcode-v03": absent, "nobra": dev.path})
+	db := userConfig(t, map[string]string{"tcode-v03": absent, "nobra": dev.Path})
 	var log logBuffer
 	m := newManager(t, db, &log)
 
 	found := scan(t, m)
-	if len(found) != 1 || found[dev.path] == nil {
-		t.Fatalf("found %v, want only %s", found, dev.path)
+	if len(found) != 1 || found[dev.Path] == nil {
+		t.Fatalf("found %v, want only %s", found, dev.Path)
 	}
-	adv := found[dev.path].Advertisement()
-	want := comm.Advertisement{Bus: comm.BusSerial, Name: "Nobra's Silicone Dreams Toy", Address: dev.path, Port: dev.path}
+	adv := found[dev.Path].Advertisement()
+	want := comm.Advertisement{Bus: comm.BusSerial, Name: "Nobra's Silicone Dreams Toy", Address: dev.Path, Port: dev.Path}
 	if adv.String() != want.String() || adv.Port != want.Port {
 		t.Fatalf("advertisement %v, want %v", adv, want)
 	}
@@ -372,11 +267,11 @@ func TestOpenErrors(t *testing.T) {
 		words string
 	}{
 		{"permission denied", func(t *testing.T) string {
-			d := newFakeDevice(t, true)
-			if err := os.Chmod(d.path, 0); err != nil {
-				t.Skipf("chmod %s: %v", d.path, err)
+			d := serialtest.New(t, true)
+			if err := os.Chmod(d.Path, 0); err != nil {
+				t.Skipf("chmod %s: %v", d.Path, err)
 			}
-			return d.path
+			return d.Path
 		}, nil, serial.ErrPermission, "dialout group"},
 		{"directory", func(*testing.T) string { return dir }, nil, serial.ErrNotSerial, "fix the port"},
 		{"regular file", func(*testing.T) string { return file }, nil, serial.ErrNotSerial, "fix the port"},
@@ -435,15 +330,15 @@ func connect(t *testing.T, m *serial.Manager, port string) comm.Hardware {
 
 func TestHardware(t *testing.T) {
 	noLeaks(t)
-	dev := newFakeDevice(t, true)
-	m := newManager(t, userConfig(t, map[string]string{"tcode-v03": dev.path}), nil)
-	hw := connect(t, m, dev.path)
+	dev := serialtest.New(t, true)
+	m := newManager(t, userConfig(t, map[string]string{"tcode-v03": dev.Path}), nil)
+	hw := connect(t, m, dev.Path)
 	ctx := ctxT(t)
 
 	if got := hw.Endpoints(); len(got) != 2 || got[0] != comm.EndpointRx || got[1] != comm.EndpointTx {
 		t.Fatalf("endpoints %v", got)
 	}
-	if hw.Address() != dev.path || hw.Name() != "TCode v0.3 (Single Linear Axis)" {
+	if hw.Address() != dev.Path || hw.Name() != "TCode v0.3 (Single Linear Axis)" {
 		t.Fatalf("hardware %q at %q", hw.Name(), hw.Address())
 	}
 	// Connected: a second open of the port is refused, and scans skip it.
@@ -459,10 +354,10 @@ func TestHardware(t *testing.T) {
 	if err := hw.Write(ctx, comm.EndpointTx, all, true); err != nil {
 		t.Fatal(err)
 	}
-	dev.expect(all)
+	dev.Expect(all)
 
 	// rx unsubscribed: Read returns what arrived, at most length.
-	dev.send("hello")
+	dev.Send("hello")
 	var got []byte
 	for len(got) < 5 {
 		b, err := hw.Read(ctx, comm.EndpointRx, 5-len(got))
@@ -491,7 +386,7 @@ func TestHardware(t *testing.T) {
 	for i := range 50 {
 		line := fmt.Sprintf("D%d\n", i)
 		want.WriteString(line)
-		dev.send(line)
+		dev.Send(line)
 	}
 	var notes strings.Builder
 	timeout := time.After(3 * time.Second)
@@ -540,8 +435,8 @@ func TestHardware(t *testing.T) {
 		t.Fatalf("read after Disconnect: %v", err)
 	}
 	// Closed: the port is free again.
-	if found := scan(t, m); found[dev.path] == nil {
-		t.Fatalf("%s not reported after Disconnect", dev.path)
+	if found := scan(t, m); found[dev.Path] == nil {
+		t.Fatalf("%s not reported after Disconnect", dev.Path)
 	}
 }
 
@@ -551,16 +446,16 @@ func TestUnplug(t *testing.T) {
 	for _, subscribed := range []bool{true, false} {
 		t.Run(fmt.Sprintf("subscribed=%v", subscribed), func(t *testing.T) {
 			noLeaks(t)
-			dev := newFakeDevice(t, true)
-			m := newManager(t, userConfig(t, map[string]string{"tcode-v03": dev.path}), nil)
-			hw := connect(t, m, dev.path)
+			dev := serialtest.New(t, true)
+			m := newManager(t, userConfig(t, map[string]string{"tcode-v03": dev.Path}), nil)
+			hw := connect(t, m, dev.Path)
 			ctx := ctxT(t)
 			if subscribed {
 				if err := hw.Subscribe(ctx, comm.EndpointRx); err != nil {
 					t.Fatal(err)
 				}
 			}
-			dev.unplug()
+			dev.Unplug()
 			select {
 			case _, ok := <-hw.Notifications():
 				if ok {
@@ -570,7 +465,7 @@ func TestUnplug(t *testing.T) {
 				t.Fatal("notifications still open after unplug")
 			}
 			err := hw.Write(ctx, comm.EndpointTx, []byte("L0500\n"), false)
-			if !errors.Is(err, comm.ErrDisconnected) || !strings.Contains(err.Error(), dev.path) {
+			if !errors.Is(err, comm.ErrDisconnected) || !strings.Contains(err.Error(), dev.Path) {
 				t.Fatalf("write after unplug: %v", err)
 			}
 			if err := hw.Disconnect(); err != nil {
@@ -584,9 +479,9 @@ func TestUnplug(t *testing.T) {
 // does not hang on the stuck write, and unplugging releases it.
 func TestStuckWriteHonoursDeadline(t *testing.T) {
 	noLeaks(t)
-	dev := newFakeDevice(t, false)
-	m := newManager(t, userConfig(t, map[string]string{"tcode-v03": dev.path}), nil)
-	hw := connect(t, m, dev.path)
+	dev := serialtest.New(t, false)
+	m := newManager(t, userConfig(t, map[string]string{"tcode-v03": dev.Path}), nil)
+	hw := connect(t, m, dev.Path)
 
 	chunk := make([]byte, 4096)
 	deadline := 200 * time.Millisecond
@@ -606,11 +501,11 @@ func TestStuckWriteHonoursDeadline(t *testing.T) {
 	if time.Since(start) > 3*time.Second {
 		t.Fatalf("Disconnect took %v", time.Since(start))
 	}
-	if derr == nil || !strings.Contains(derr.Error(), dev.path) {
+	if derr == nil || !strings.Contains(derr.Error(), dev.Path) {
 		t.Fatalf("Disconnect with a write pending: %v", derr)
 	}
 	if _, ok := <-hw.Notifications(); ok {
 		t.Fatal("notifications open after Disconnect")
 	}
-	dev.unplug() // lets the write end; noLeaks checks the writer then exits
+	dev.Unplug() // lets the write end; noLeaks checks the writer then exits
 }
