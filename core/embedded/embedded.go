@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/bphost/bphost/core/device"
@@ -75,25 +74,26 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	comms := append([]comm.Manager{sim}, cfg.Comms...)
-	if cfg.BluetoothLE {
-		ctx, cancel := context.WithTimeout(context.Background(), bleOpenTimeout)
-		ble, err := btle.New(ctx, btle.WithAdapter(cfg.BLEAdapter), btle.WithLogger(cfg.bleLogger()))
-		cancel()
+	// The backends warn (dropped notifications, a scan that ended, a port
+	// skipped) where the device manager logs.
+	log := device.Logger(cfg.Device...)
+	// A backend that cannot start is left out, with the reason to Warn.
+	add := func(c comm.Manager, err error) {
 		switch {
 		case err == nil:
-			comms = append(comms, ble)
+			comms = append(comms, c)
 		case cfg.Warn != nil:
 			cfg.Warn(err)
 		}
 	}
+	if cfg.BluetoothLE {
+		ctx, cancel := context.WithTimeout(context.Background(), bleOpenTimeout)
+		ble, err := btle.New(ctx, btle.WithAdapter(cfg.BLEAdapter), btle.WithLogger(log))
+		cancel()
+		add(ble, err)
+	}
 	if cfg.Serial {
-		ser, err := serial.New(db, serial.WithLogger(cfg.bleLogger()))
-		switch {
-		case err == nil:
-			comms = append(comms, ser)
-		case cfg.Warn != nil:
-			cfg.Warn(err)
-		}
+		add(serial.New(db, serial.WithLogger(log)))
 	}
 	m := device.NewManager(db, comms, cfg.Device...)
 	return &Server{Server: server.New(server.FromDeviceManager(m), cfg.Server...), Devices: m, Simulated: sim}, nil
@@ -102,12 +102,6 @@ func New(cfg Config) (*Server, error) {
 // bleOpenTimeout bounds finding BlueZ and the adapter at start-up, so a
 // wedged bus delays the server by that much at most.
 const bleOpenTimeout = 5 * time.Second
-
-// bleLogger is the logger of the device options, for the backends'
-// warnings (dropped notifications, a scan that ended, a port skipped).
-func (cfg Config) bleLogger() *slog.Logger {
-	return device.Logger(cfg.Device...)
-}
 
 // Close ends the session (stopping every device), closes the server, then
 // the device manager and its backends.
