@@ -221,13 +221,9 @@ func demoDrive(ctx context.Context, a *app, dev *client.Device, sink *writeSink,
 			step{protocol.OutputPosition, 0.1, 500 * time.Millisecond, "move to 0.1 over 500ms"})
 	}
 	for _, st := range steps {
-		features, err := targetFeatures(dev, st.typ, featureIndex())
-		if err != nil {
-			return err
-		}
 		n := sink.count(dev.Name())
 		rctx, cancel := context.WithTimeout(ctx, a.g.timeout)
-		err = runOutput(rctx, dev, st.typ, features, st.level, true, st.dur)
+		err := runOutput(rctx, dev, st.typ, featureIndex(), st.level, true, st.dur)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("device %d (%s): %s: %w", dev.Index(), dev.Name(), st.say, err)
