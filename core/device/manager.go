@@ -103,6 +103,12 @@ type Manager struct {
 	addresses  map[string]bool // connected or connecting
 	scanning   bool
 	scanActive map[int]bool
+	// connecting counts found devices still being brought up; a scan whose
+	// managers all ended while some are reports ScanningFinished after the
+	// last of them (finishDue), so a client that stops at ScanningFinished
+	// sees every device the scan found.
+	connecting int
+	finishDue  bool
 	closed     bool
 	closeOnce  sync.Once
 }
@@ -154,6 +160,7 @@ func (m *Manager) StartScanning(ctx context.Context) error {
 		return ErrClosed
 	}
 	m.scanning = true
+	m.finishDue = false
 	for i := range m.comms {
 		m.scanActive[i] = true
 	}
@@ -183,6 +190,7 @@ func (m *Manager) StopScanning(ctx context.Context) error {
 		return ErrClosed
 	}
 	m.scanning = false
+	m.finishDue = false
 	clear(m.scanActive)
 	m.mu.Unlock()
 	var errs []error
@@ -211,6 +219,9 @@ func (m *Manager) scanEnded(i int) {
 	finished := len(m.scanActive) == 0
 	if finished {
 		m.scanning = false
+		if m.connecting > 0 {
+			m.finishDue, finished = true, false
+		}
 	}
 	m.mu.Unlock()
 	if finished {
@@ -323,10 +334,12 @@ func (m *Manager) found(fd comm.FoundDevice) {
 		return
 	}
 	m.addresses[adv.Address] = true
+	m.connecting++
 	m.wg.Add(1)
 	m.mu.Unlock()
 	go func() {
 		defer m.wg.Done()
+		defer m.connected()
 		if err := m.connect(fd, adv); err != nil {
 			m.log.Warn("device not connected", "device", adv.String(), "err", err)
 			if m.opt.onFail != nil {
@@ -337,6 +350,21 @@ func (m *Manager) found(fd comm.FoundDevice) {
 			m.mu.Unlock()
 		}
 	}()
+}
+
+// connected ends one device's connecting (its DeviceAdded, if any, is
+// already emitted) and reports a ScanningFinished that waited for it.
+func (m *Manager) connected() {
+	m.mu.Lock()
+	m.connecting--
+	finish := m.connecting == 0 && m.finishDue && !m.closed
+	if finish {
+		m.finishDue = false
+	}
+	m.mu.Unlock()
+	if finish {
+		m.emit(Event{Kind: ScanningFinished})
+	}
 }
 
 // connect brings a found device up: match, connect, identify, resolve the

@@ -617,3 +617,36 @@ func TestStopHaltsInterpolatedMovement(t *testing.T) {
 		}
 	}
 }
+
+// ScanningFinished comes after the DeviceAdded of every device the scan
+// found, even when the scan itself ended while they were still connecting,
+// so a client may stop listening at ScanningFinished.
+func TestScanningFinishedAfterFoundDevices(t *testing.T) {
+	db := defaultDB(t)
+	names := []string{"Lovense Hush", "Lovense Nora", "Vorze A10 Cyclone SA", "Lovense Solace Pro"}
+	for round := 0; round < 20; round++ {
+		sim := simulated.New(db)
+		for _, n := range names {
+			if _, err := sim.Add(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := device.NewManager(db, []comm.Manager{sim})
+		if err := m.StartScanning(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		added := 0
+		for e := range m.Events() {
+			if e.Kind == device.DeviceAdded {
+				added++
+			}
+			if e.Kind == device.ScanningFinished {
+				break
+			}
+		}
+		m.Close()
+		if added != len(names) {
+			t.Fatalf("round %d: %d DeviceAdded before ScanningFinished, want %d", round, added, len(names))
+		}
+	}
+}
