@@ -118,7 +118,7 @@ func outputCmd(name string) func(a *app, fs *flag.FlagSet) func(context.Context)
 				}
 				if *dur > 0 && typ != protocol.OutputPosition {
 					res.Duration = dur.String()
-					if err := holdThenStop(ctx, a, d, *dur); err != nil {
+					if err := holdThenStop(ctx, a, c, d, *dur); err != nil {
 						return err
 					}
 					res.Stopped = true
@@ -232,22 +232,55 @@ func runPosition(ctx context.Context, d *client.Device, feat indexFlag, v client
 }
 
 // holdThenStop waits for dur (or an interrupt) and stops the device; the
-// stop is sent even when interrupted.
-func holdThenStop(ctx context.Context, a *app, d *client.Device, dur time.Duration) error {
-	t := time.NewTimer(dur)
-	defer t.Stop()
-	var waitErr error
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		waitErr = ctx.Err()
+// stop is sent even when interrupted. When the session ends or the device
+// goes away during the hold (server, connector or plugin gone), it returns
+// at once with the cause: there is nothing left to stop, and a server stops
+// the devices of a client that is gone.
+func holdThenStop(ctx context.Context, a *app, c *client.Client, d *client.Device, dur time.Duration) error {
+	start := time.Now()
+	if err := hold(ctx, c, d, dur); err != nil {
+		return fmt.Errorf("device %d (%s): held %s of %s: %w", d.Index(), d.Name(), time.Since(start).Round(time.Millisecond), dur, err)
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.g.timeout)
 	defer cancel()
 	if err := d.Stop(sctx); err != nil {
 		return fmt.Errorf("stop device %d (%s): %w", d.Index(), d.Name(), err)
 	}
-	return waitErr
+	return ctx.Err()
+}
+
+// hold waits for dur or ctx; it fails with errConnectionLost and the cause
+// as soon as the session ends or the device is removed.
+func hold(ctx context.Context, c *client.Client, d *client.Device, dur time.Duration) error {
+	sub := c.Subscribe(16)
+	defer sub.Close()
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	if !c.Connected() { // ended before the subscription could see it
+		return fmt.Errorf("%w: the session ended", errConnectionLost)
+	}
+	for {
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return nil // interrupted: stop the device and report ctx's error
+		case ev, ok := <-sub.C():
+			if !ok {
+				return fmt.Errorf("%w: event stream closed", errConnectionLost)
+			}
+			switch e := ev.(type) {
+			case client.Disconnected:
+				return fmt.Errorf("%w: %w", errConnectionLost, e.Err)
+			case client.DeviceRemoved:
+				// A session's end removes every device first; its
+				// Disconnected, with the cause, follows.
+				if e.Device == d && c.Connected() {
+					return fmt.Errorf("%w: the server removed the device", errConnectionLost)
+				}
+			}
+		}
+	}
 }
 
 func featureList(fs []uint32) string {

@@ -68,7 +68,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 		return 2
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		fmt.Fprintln(a.stderr, "bphost: interrupted")
-		return 130
+		return interruptStatus(ctx)
 	default:
 		fmt.Fprintf(a.stderr, "bphost: %v\n", err)
 		return 1
