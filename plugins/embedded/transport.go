@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/device"
@@ -22,9 +25,13 @@ import (
 var version = "0.1.0"
 
 // writeLogMessage is the log message of every operation a simulated device
-// receives (with log-writes on). `bphost demo` matches it to show the bytes
-// the devices got, so it is part of what this plugin promises the host.
+// receives (with log-writes on), for people reading the log. Programs read
+// the typed stream of the record-socket option instead.
 const writeLogMessage = "simulated device received"
+
+// recordBuffer is how many device records wait for the record socket's
+// reader before more are dropped.
+const recordBuffer = 1024
 
 // serveFunc opens the server side of one session: it returns the connector
 // the plugin's session reads and writes. Tests replace it with a peer.
@@ -44,6 +51,7 @@ func (t *transport) Describe() pluginapi.Description {
 			{Name: "device-config", Help: "device configuration file (v4 JSON); default the built-in copy of the official one"},
 			{Name: "user-device-config", Help: "user device configuration file that adds or overrides devices"},
 			{Name: "log-writes", Type: pluginapi.OptionBool, Default: "true", Help: "log every write a simulated device receives, at info level"},
+			{Name: "record-socket", Help: "Unix socket path where the host listens for what the simulated devices receive: one JSON line per operation, core/embedded.DeviceRecord version 1 (bphost demo uses it)"},
 			{Name: "max-ping-time", Type: pluginapi.OptionDuration, Default: "0s", Help: "drop clients that do not ping within this time (0: no ping needed)"},
 			{Name: "use-bluetooth-le", Type: pluginapi.OptionBool, Default: "true", Help: "find and drive Bluetooth LE toys (BlueZ on Linux); where none can be reached, a warning and the other devices"},
 			{Name: "ble-adapter", Default: btle.DefaultAdapter, Help: "Bluetooth adapter to use (Linux)"},
@@ -86,25 +94,81 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 			})
 		}
 	}
-	conn := e.Connector()
-	if err := conn.Connect(ctx); err != nil {
+	records, err := streamRecords(ctx, opts.String("record-socket"), e)
+	if err != nil {
 		return nil, errors.Join(err, e.Close())
 	}
+	conn := e.Connector()
+	if err := conn.Connect(ctx); err != nil {
+		return nil, errors.Join(err, records.Close(), e.Close())
+	}
 	log.Info("embedded server ready", "devices", strings.Join(names, ", "))
-	return &session{Connector: conn, srv: e}, nil
+	return &session{Connector: conn, srv: e, records: records}, nil
+}
+
+// streamRecords sends every operation the simulated devices of e receive
+// to the host's record socket at path, as core/embedded.DeviceRecords; with
+// no path it does nothing. Closing the result ends the stream.
+func streamRecords(ctx context.Context, path string, e *embedded.Server) (io.Closer, error) {
+	if path == "" {
+		return nopCloser{}, nil
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("record-socket: %w", err)
+	}
+	rs := embedded.NewRecordStream(deadlineWriter{c}, recordBuffer)
+	for _, dev := range e.Simulated.Devices() {
+		model, addr := dev.Model(), dev.Address()
+		dev.OnRecord(func(r simulated.Record) { rs.Send(embedded.NewDeviceRecord(model, addr, r)) })
+	}
+	return closers{rs, c}, nil
+}
+
+// recordWriteTimeout bounds each write to the record socket, so a host
+// that stops reading cannot hold the session's close.
+const recordWriteTimeout = 2 * time.Second
+
+// deadlineWriter writes to c within recordWriteTimeout per write.
+type deadlineWriter struct{ c net.Conn }
+
+func (w deadlineWriter) Write(b []byte) (int, error) {
+	if err := w.c.SetWriteDeadline(time.Now().Add(recordWriteTimeout)); err != nil {
+		return 0, err
+	}
+	return w.c.Write(b)
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
+
+// closers closes each in order and joins their errors.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // session is the client end of an embedded server's session; Close ends
 // the session and the server with it.
 type session struct {
 	connector.Connector
-	srv  *embedded.Server
-	once sync.Once
-	err  error
+	srv     *embedded.Server
+	records io.Closer
+	once    sync.Once
+	err     error
 }
 
 func (s *session) Close() error {
-	s.once.Do(func() { s.err = errors.Join(s.Connector.Close(), s.srv.Close()) })
+	// The server's close stops every device; those stops are recorded
+	// before the record stream ends.
+	s.once.Do(func() { s.err = errors.Join(s.Connector.Close(), s.srv.Close(), s.records.Close()) })
 	return s.err
 }
 
