@@ -44,7 +44,7 @@ func commands() []command {
 		{name: "read", args: "--device I --feature N [--type T]", summary: "read an input (battery, rssi, pressure, button...)", connects: true, flags: readCmd},
 		{name: "stop", args: "[--device I]", summary: "stop one device, or every device", connects: true, flags: stopCmd},
 		{name: "watch", args: "[--scan D] [--inputs]", summary: "print events (devices, readings, errors) until interrupted", connects: true, flags: watchCmd},
-		{name: "serve", args: "--listen URL... [--simulate NAME]...", summary: "run the embedded Buttplug server for any client", flags: serveCmd},
+		{name: "serve", args: "[--listen URL]... [--simulate NAME]... [Intiface Engine flags]", summary: "run the embedded Buttplug server for any client; takes Intiface Engine's flags", flags: serveCmd},
 		{name: "plugins", summary: "list discovered connector plugins", flags: pluginsCmd},
 	}
 }

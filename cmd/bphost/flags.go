@@ -152,9 +152,15 @@ func parseFlags(fs *flag.FlagSet, g *globals, args []string) error {
 	return nil
 }
 
-// printDefaults writes the flags of fs.
+// printDefaults writes the flags of fs but the hidden ones (hiddenUsage).
 func printDefaults(w io.Writer, fs *flag.FlagSet) {
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage != hiddenUsage {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	shown.SetOutput(w)
+	shown.PrintDefaults()
 }

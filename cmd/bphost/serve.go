@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/device"
-	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/embedded"
@@ -21,26 +20,33 @@ import (
 )
 
 func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
-	var listenURLs listFlag
-	fs.Var(&listenURLs, "listen", "`URL` to serve: ws://host:port, tcp://host:port or unix:///path (repeatable; default "+listen.DefaultWebsocketURL+")")
-	devConfig := fs.String("device-config", "", "device configuration `file` (default: the built-in official one)")
-	userConfig := fs.String("user-device-config", "", "user device configuration `file` that adds or overrides devices")
-	maxPing := fs.Duration("max-ping-time", 0, "drop clients that do not ping within this `time` (0: no ping needed)")
-	useBLE := fs.Bool("use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
-	bleAdapter := fs.String("ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
-	useSerial := fs.Bool("use-serial", false, "drive serial devices on the ports the user device config names")
+	var sf serveFlags
+	sf.register(fs)
 	return func(ctx context.Context) error {
-		if len(listenURLs) == 0 {
-			listenURLs = listFlag{listen.DefaultWebsocketURL}
-		}
-		if *maxPing < 0 {
-			return usageError("serve: --max-ping-time must not be negative")
-		}
-		log, err := newLogger(a.stderr, a.g.logLevel)
+		sc, err := sf.resolve()
 		if err != nil {
 			return err
 		}
-		db, err := config.LoadFiles(*devConfig, *userConfig)
+		if sc.showVersion {
+			fmt.Fprintf(a.stdout, "bphost %s\n", version())
+			return nil
+		}
+		level := a.g.logLevel
+		if sc.logLevel != "" {
+			level = sc.logLevel
+		}
+		log, err := newLogger(a.stderr, level)
+		if err != nil {
+			return err
+		}
+		srvOpts := []server.Option{
+			server.WithLogger(logbridge.Slog(log.Named("server"))),
+			server.WithMaxPingTime(sc.maxPing),
+		}
+		if sc.serverName != "" {
+			srvOpts = append(srvOpts, server.WithName(sc.serverName))
+		}
+		db, err := config.LoadFiles(sf.devConfig, sf.userConfig)
 		if err != nil {
 			return err
 		}
@@ -48,16 +54,12 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		e, err := embedded.New(embedded.Config{
 			DB:          db,
 			Simulate:    a.g.simulate,
-			BluetoothLE: *useBLE,
-			BLEAdapter:  *bleAdapter,
-			Serial:      *useSerial,
+			BluetoothLE: sf.useBLE,
+			BLEAdapter:  sf.bleAdapter,
+			Serial:      sf.useSerial,
 			Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
 			Device:      []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
-			Server: []server.Option{
-				server.WithLogger(logbridge.Slog(log.Named("server"))),
-				server.WithMaxPingTime(*maxPing),
-				server.WithSessionObserver(func(ev server.SessionEvent) { printSession(out, ev) }),
-			},
+			Server:      append(srvOpts, server.WithSessionObserver(func(ev server.SessionEvent) { printSession(out, ev) })),
 		})
 		if err != nil {
 			return err
@@ -69,13 +71,13 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 				out.printf("%s %s <- %s\n", time.Now().Format("15:04:05.000"), name, r)
 			})
 		}
-		ls := make([]*listen.Listener, 0, len(listenURLs))
+		ls := make([]*listen.Listener, 0, len(sc.listen))
 		defer func() {
 			for _, l := range ls {
 				l.Close()
 			}
 		}()
-		for _, u := range listenURLs {
+		for _, u := range sc.listen {
 			l, err := listen.Listen(ctx, u)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", u, err)

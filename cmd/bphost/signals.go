@@ -30,6 +30,10 @@ type interrupted struct{ sig os.Signal }
 
 func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }
 
+// Unwrap makes an interrupted cause a context.Canceled, for code that
+// reports context.Cause.
+func (i interrupted) Unwrap() error { return context.Canceled }
+
 // exitStatus is the shell's status for a process ended by the signal: 130
 // for SIGINT, 143 for SIGTERM.
 func (i interrupted) exitStatus() int {
