@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -63,4 +64,37 @@ func TestE2ESignalExit(t *testing.T) {
 			noPluginsLeft(t)
 		})
 	}
+}
+
+// `vibrate --duration` through a plugin ends as soon as the server is
+// gone, with the cause, instead of holding the whole duration and printing
+// a stop it never sent.
+func TestE2EHoldEndsWhenServerGone(t *testing.T) {
+	binaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	addr := freePort(t)
+	srv, srvErr, srvDone := startWatch(t, ctx, "bphost serve:", "serve", "--listen", "tcp://"+addr, "--simulate", "Lovense Hush", "--use-bluetooth-le=false")
+	defer func() { _ = srv.Process.Kill() }()
+	cmd, errb, done := startWatch(t, ctx, "vibrate feature 0 at 0.5",
+		"--connector", "tcp", "--opt", "address="+addr, "vibrate", "--device", "0", "--level", "0.5", "--duration", "60s")
+	if err := srv.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-srvDone
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("vibrate held on after the server was killed\n%s\nserve: %s", errb, srvErr)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit status %d, want 1\n%s", code, errb)
+	}
+	for _, want := range []string{"connection lost", "of 1m0s"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("message lacks %q: %s", want, errb)
+		}
+	}
+	noPluginsLeft(t)
 }
