@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/comm/btle"
+	"github.com/bphost/bphost/core/device/comm/wsdevice"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/embedded"
@@ -48,6 +51,8 @@ func (t *transport) Describe() pluginapi.Description {
 			{Name: "use-bluetooth-le", Type: pluginapi.OptionBool, Default: "true", Help: "find and drive Bluetooth LE toys (BlueZ on Linux); where none can be reached, a warning and the other devices"},
 			{Name: "ble-adapter", Default: btle.DefaultAdapter, Help: "Bluetooth adapter to use (Linux)"},
 			{Name: "use-serial", Type: pluginapi.OptionBool, Default: "false", Help: "drive serial devices on the ports the user device config names"},
+			{Name: "use-device-websocket-server", Type: pluginapi.OptionBool, Default: "false", Help: "run the device websocket server (on loopback) for DIY and software devices the user device config names"},
+			{Name: "device-websocket-server-port", Type: pluginapi.OptionInt, Default: strconv.Itoa(wsdevice.DefaultPort), Help: "port of the device websocket server"},
 		},
 	}
 }
@@ -64,16 +69,22 @@ func serveEmbedded(ctx context.Context, opts pluginapi.Options) (connector.Conne
 		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
 	}
 	names := splitNames(opts.String("simulate"))
+	port := opts.Int("device-websocket-server-port")
+	if port < 0 || port > 65535 {
+		return nil, fmt.Errorf("%w: device-websocket-server-port %d is not a port (0 to 65535)", pluginapi.ErrInvalidOptions, port)
+	}
 	log := opts.Logger()
 	e, err := embedded.New(embedded.Config{
-		DB:          db,
-		Simulate:    names,
-		BluetoothLE: opts.Bool("use-bluetooth-le"),
-		Serial:      opts.Bool("use-serial"),
-		BLEAdapter:  opts.String("ble-adapter"),
-		Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
-		Server:      []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
-		Device:      []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
+		DB:                  db,
+		Simulate:            names,
+		BluetoothLE:         opts.Bool("use-bluetooth-le"),
+		Serial:              opts.Bool("use-serial"),
+		BLEAdapter:          opts.String("ble-adapter"),
+		DeviceWebsocket:     opts.Bool("use-device-websocket-server"),
+		DeviceWebsocketAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		Warn:                func(err error) { log.Warn(backendOff(err), "reason", err.Error()) },
+		Server:              []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
+		Device:              []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
@@ -106,6 +117,18 @@ type session struct {
 func (s *session) Close() error {
 	s.once.Do(func() { s.err = errors.Join(s.Connector.Close(), s.srv.Close()) })
 	return s.err
+}
+
+// backendOff is the warning of a device backend that could not start;
+// `bphost` matches "bluetooth LE off".
+func backendOff(err error) string {
+	switch {
+	case errors.Is(err, btle.ErrUnavailable):
+		return "bluetooth LE off"
+	case errors.Is(err, wsdevice.ErrListen):
+		return "device websocket server off"
+	}
+	return "device backend off"
 }
 
 func splitNames(s string) []string {

@@ -42,6 +42,10 @@ import (
 	"github.com/bphost/bphost/core/device/config"
 )
 
+// ErrListen is wrapped by New when the address cannot be listened on
+// (in use, not permitted, not an address).
+var ErrListen = errors.New("device websocket server: cannot listen")
+
 // DefaultPort is Intiface's device websocket server port.
 const DefaultPort = 54817
 
@@ -140,7 +144,7 @@ func New(db *config.DB, addr string, opts ...Option) (*Manager, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("device websocket server: %w", err)
+		return nil, fmt.Errorf("%w on %s: %w", ErrListen, addr, err)
 	}
 	m := &Manager{
 		db: db, opt: o, log: o.log, ln: ln,
