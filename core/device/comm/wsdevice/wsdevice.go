@@ -157,7 +157,13 @@ func New(db *config.DB, addr string, opts ...Option) (*Manager, error) {
 		conns:   map[*hardware]struct{}{},
 		address: map[string]*hardware{},
 	}
-	m.srv = &http.Server{Handler: http.HandlerFunc(m.serveHTTP), ReadHeaderTimeout: o.identify}
+	m.srv = &http.Server{
+		Handler:           http.HandlerFunc(m.serveHTTP),
+		ReadHeaderTimeout: o.identify,
+		// What net/http has to say (a bad request line) goes to the log,
+		// not to stderr.
+		ErrorLog: slog.NewLogLogger(o.log.Handler(), slog.LevelInfo),
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
