@@ -167,7 +167,7 @@ func TestMalformedUserConfig(t *testing.T) {
 	cases := []struct {
 		name, json, path, msg string
 	}{
-		{"syntax", `{"version": {"major": 4,}`, "line 1, column 26", "invalid JSON"},
+		{"syntax", `{"version": {"major": 4,}`, "line 1, column 24", "invalid JSON"}, // the trailing comma
 		{"empty", ``, "line 1, column 1", "unexpected end of input"},
 		{"trailing", `{"version":{"major":4}} x`, "line 1", "after the JSON document"},
 		{"version type", `{"version":{"major":"4"}}`, "$.version.major", "expected an integer"},

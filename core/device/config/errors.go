@@ -1,0 +1,208 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// ErrInvalid is wrapped by every error about a malformed configuration file.
+var ErrInvalid = errors.New("invalid device configuration")
+
+// Error reports what is wrong where in a configuration file.
+type Error struct {
+	// File names the configuration (a path, or "built-in").
+	File string
+	// Path is a JSON path into the file, e.g.
+	// $.user_configs.devices[0].config.features[1].output.vibrate.value.
+	// For syntax errors it is the line and column.
+	Path string
+	// Msg says what is wrong.
+	Msg string
+}
+
+// Error formats the error as "device config <file>: <path>: <msg>".
+func (e *Error) Error() string {
+	return fmt.Sprintf("device config %s: %s: %s", e.File, e.Path, e.Msg)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+// path is a JSON path in the form errors show it: $.a.b[0]["odd key"].
+type path string
+
+var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+func (p path) key(k string) path {
+	if !plainKey.MatchString(k) {
+		return p + path("["+strconv.Quote(k)+"]")
+	}
+	return p + path("."+k)
+}
+
+func (p path) index(i int) path { return p + path("["+strconv.Itoa(i)+"]") }
+
+// file is one configuration file being checked: its name for errors, and
+// whether members the format does not have are errors (user files) or
+// ignored (base files, which newer releases may extend).
+type file struct {
+	name   string
+	strict bool
+}
+
+func (f *file) errf(p path, format string, args ...any) error {
+	return &Error{File: f.name, Path: string(p), Msg: fmt.Sprintf(format, args...)}
+}
+
+// decode unmarshals one whole document into v, the typed form of the
+// file, and turns the library's errors into *Error with a path.
+func (f *file) decode(data []byte, v any) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	if dec.PeekKind() == 'n' {
+		// The library leaves v alone for a null document.
+		return f.errf("$", "expected an object, got null")
+	}
+	if err := json.UnmarshalDecode(dec, v); err != nil {
+		return f.decodeError(data, err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return &Error{File: f.name, Path: lineCol(data, dec.InputOffset()), Msg: "unexpected data after the JSON document"}
+	}
+	return nil
+}
+
+func (f *file) decodeError(data []byte, err error) error {
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
+	switch {
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		return f.errf(pointerPath(data, syn.JSONPointer), "field appears twice in the same object")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{File: f.name, Path: lineCol(data, int64(len(data))), Msg: "unexpected end of input (is the file empty or truncated?)"}
+	case errors.As(err, &syn):
+		return &Error{File: f.name, Path: lineCol(data, syn.ByteOffset), Msg: "invalid JSON: " + syn.Err.Error()}
+	case errors.As(err, &sem) && sem.Err != nil:
+		// A leaf type of this package (integer, UUID, map key...) said
+		// what is wrong.
+		return f.errf(pointerPath(data, sem.JSONPointer), "%s", sem.Err.Error())
+	case errors.As(err, &sem):
+		return f.errf(pointerPath(data, sem.JSONPointer), "expected %s, got %s", expectedName(sem.GoType), kindName(sem.JSONKind))
+	}
+	return &Error{File: f.name, Path: "$", Msg: err.Error()}
+}
+
+// pointerPath turns a JSON pointer into a path; it looks the pointer up in
+// the document to tell array indexes from object keys such as "0". Only
+// errors take this path, so decoding the document again is fine.
+func pointerPath(data []byte, ptr jsontext.Pointer) path {
+	var cur any
+	_ = json.Unmarshal(data, &cur)
+	p := path("$")
+	for tok := range ptr.Tokens() {
+		if a, ok := cur.([]any); ok {
+			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(a) {
+				p, cur = p.index(i), a[i]
+				continue
+			}
+		}
+		m, _ := cur.(map[string]any)
+		p, cur = p.key(tok), m[tok]
+	}
+	return p
+}
+
+func lineCol(data []byte, off int64) string {
+	off = min(max(off, 0), int64(len(data)))
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off + 1
+	if i := bytes.LastIndexByte(data[:off], '\n'); i >= 0 {
+		col = off - int64(i)
+	}
+	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '0':
+		return "a number"
+	case '"':
+		return "a string"
+	case '[':
+		return "an array"
+	case '{':
+		return "an object"
+	}
+	return "invalid JSON"
+}
+
+func expectedName(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "an integer"
+}
+
+// unknownFields is embedded in every object type: the members the type
+// does not have, for strict files to reject.
+type unknownFields struct {
+	Unknown map[string]jsontext.Value `json:",embed"`
+}
+
+// only checks, in a strict file, that the object v (a pointer to one of
+// the file types) at p has no members but the allowed ones: unknown names,
+// and members of the shared types that this place in the file does not
+// take. Names are checked in sorted order, so the error is stable.
+func (f *file) only(p path, v any, allowed ...string) error {
+	if !f.strict {
+		return nil
+	}
+	var present []string
+	rv := reflect.ValueOf(v).Elem()
+	for i := range rv.NumField() {
+		sf, fv := rv.Type().Field(i), rv.Field(i)
+		if sf.Type == reflect.TypeFor[unknownFields]() {
+			for _, k := range fv.Field(0).MapKeys() {
+				present = append(present, k.String())
+			}
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if set, ok := fv.Interface().(interface{ present() bool }); ok && set.present() || !fv.IsZero() {
+			present = append(present, name)
+		}
+	}
+	slices.Sort(present)
+	for _, k := range present {
+		if !slices.Contains(allowed, k) {
+			return f.errf(p.key(k), "unknown field %q (expected one of %s)", k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
