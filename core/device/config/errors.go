@@ -175,16 +175,20 @@ type unknownFields struct {
 	Unknown map[string]jsontext.Value `json:",embed"`
 }
 
-// only checks, in a strict file, that the object v (a pointer to one of
-// the file types) at p has no members but the allowed ones: unknown names,
-// and members of the shared types that this place in the file does not
-// take. Names are checked in sorted order, so the error is stable.
-func (f *file) only(p path, v any, allowed ...string) error {
-	if !f.strict {
-		return nil
+// fields checks the members of the object v (a pointer to one of the file
+// types) at p against names, the members this place in the file takes, in
+// the order errors list them; a name ending in "!" is required. In a strict
+// file, any other member (an unknown name, or a member of a shared type
+// that this place does not take) is an error; names are checked in sorted
+// order, so the error is stable. A member that is null counts as missing;
+// v itself may not be null.
+func (f *file) fields(p path, v any, names ...string) error {
+	rv := reflect.ValueOf(v)
+	if rv.IsNil() {
+		return f.errf(p, "expected an object, got null")
 	}
+	rv = rv.Elem()
 	var present []string
-	rv := reflect.ValueOf(v).Elem()
 	for i := range rv.NumField() {
 		sf, fv := rv.Type().Field(i), rv.Field(i)
 		if sf.Type == reflect.TypeFor[unknownFields]() {
@@ -198,10 +202,21 @@ func (f *file) only(p path, v any, allowed ...string) error {
 			present = append(present, name)
 		}
 	}
-	slices.Sort(present)
-	for _, k := range present {
-		if !slices.Contains(allowed, k) {
-			return f.errf(p.key(k), "unknown field %q (expected one of %s)", k, strings.Join(allowed, ", "))
+	allowed := make([]string, len(names))
+	for i, n := range names {
+		allowed[i] = strings.TrimSuffix(n, "!")
+	}
+	if f.strict {
+		slices.Sort(present)
+		for _, k := range present {
+			if !slices.Contains(allowed, k) {
+				return f.errf(p.key(k), "unknown field %q (expected one of %s)", k, strings.Join(allowed, ", "))
+			}
+		}
+	}
+	for i, n := range names {
+		if strings.HasSuffix(n, "!") && !slices.Contains(present, allowed[i]) {
+			return f.errf(p, "missing required field %q", allowed[i])
 		}
 	}
 	return nil

@@ -120,15 +120,8 @@ func LoadFiles(basePath, userPath string) (*DB, error) {
 
 // version checks the version member of a file's root object.
 func (f *file) version(v *versionJSON) (Version, error) {
-	p := path("$").key("version")
-	if v == nil {
-		return Version{}, f.errf("$", "missing required field %q", "version")
-	}
-	if err := f.only(p, v, "major", "minor"); err != nil {
+	if err := f.fields("$.version", v, "major!", "minor"); err != nil {
 		return Version{}, err
-	}
-	if v.Major == nil {
-		return Version{}, f.errf(p, "missing required field %q", "major")
 	}
 	out := Version{Major: uint32(*v.Major)}
 	if v.Minor != nil {
@@ -141,6 +134,9 @@ func (db *DB) loadBase(src *Source) error {
 	f := &file{name: src.Name}
 	var doc baseFileJSON
 	if err := f.decode(src.Data, &doc); err != nil {
+		return err
+	}
+	if err := f.fields("$", &doc, "version!", "protocols"); err != nil {
 		return err
 	}
 	var err error
@@ -175,14 +171,11 @@ type parsedProtocol struct {
 }
 
 func (f *file) protocol(at path, pj *protocolJSON, name string, user bool) (*parsedProtocol, error) {
-	if pj == nil {
-		return nil, f.errf(at, "expected an object, got null")
-	}
 	allowed := []string{"communication", "defaults", "configurations"}
 	if user {
 		allowed = []string{"communication", "configurations"}
 	}
-	if err := f.only(at, pj, allowed...); err != nil {
+	if err := f.fields(at, pj, allowed...); err != nil {
 		return nil, err
 	}
 	p := &parsedProtocol{name: name}
@@ -215,10 +208,7 @@ var busNames = []string{"btle", "serial", "hid", "usb", "websocket", "xinput", "
 
 func (f *file) specifier(at path, sj *specifierJSON) (Specifier, error) {
 	var s Specifier
-	if sj == nil {
-		return s, f.errf(at, "expected an object, got null")
-	}
-	if err := f.only(at, sj, busNames...); err != nil {
+	if err := f.fields(at, sj, busNames...); err != nil {
 		return s, err
 	}
 	set := map[string]bool{"btle": sj.BLE.set, "serial": sj.Serial.set, "hid": sj.HID.set, "usb": sj.USB.set,
@@ -237,13 +227,8 @@ func (f *file) specifier(at path, sj *specifierJSON) (Specifier, error) {
 	}
 	k := buses[0]
 	at = at.key(k)
-	isNull := map[string]bool{"btle": sj.BLE.v == nil, "serial": sj.Serial.v == nil, "hid": sj.HID.v == nil, "usb": sj.USB.v == nil,
-		"websocket": sj.Websocket.v == nil, "xinput": sj.XInput.v == nil, "lovense_connect_service": sj.LovenseConnect.v == nil}
 	if !set[k] {
 		return s, f.errf(at, "unknown bus %q", k)
-	}
-	if isNull[k] {
-		return s, f.errf(at, "expected an object, got null")
 	}
 	var err error
 	switch k {
@@ -256,44 +241,28 @@ func (f *file) specifier(at path, sj *specifierJSON) (Specifier, error) {
 	case "usb":
 		s.USB, err = f.ids(at, sj.USB.v)
 	case "websocket":
-		if err = f.only(at, sj.Websocket.v, "name"); err == nil {
-			if sj.Websocket.v.Name == nil {
-				err = f.errf(at, "missing required field %q", "name")
-			} else {
-				s.Websocket = &WebsocketSpecifier{Name: *sj.Websocket.v.Name}
-			}
+		if err = f.fields(at, sj.Websocket.v, "name!"); err == nil {
+			s.Websocket = &WebsocketSpecifier{Name: *sj.Websocket.v.Name}
 		}
 	case "xinput":
-		err = f.only(at, sj.XInput.v, "exists")
+		err = f.fields(at, sj.XInput.v, "exists")
 		s.XInput = true
 	case "lovense_connect_service":
-		err = f.only(at, sj.LovenseConnect.v, "exists")
+		err = f.fields(at, sj.LovenseConnect.v, "exists")
 		s.LovenseConnect = true
 	}
 	return s, err
 }
 
 func (f *file) ble(at path, bj *bleJSON) (*BLESpecifier, error) {
-	if err := f.only(at, bj, "names", "manufacturer_data", "advertised_services", "services"); err != nil {
+	if err := f.fields(at, bj, "names!", "manufacturer_data", "advertised_services", "services"); err != nil {
 		return nil, err
 	}
-	if bj.Names == nil {
-		return nil, f.errf(at, "missing required field %q", "names")
-	}
-	b := &BLESpecifier{Services: comm.ServiceMap{}, Names: make([]string, len(bj.Names))}
-	for i, n := range bj.Names {
-		b.Names[i] = string(n)
-	}
+	b := &BLESpecifier{Services: comm.ServiceMap{}, Names: strs(bj.Names), AdvertisedServices: strs(bj.AdvertisedServices)}
 	for i, mj := range bj.ManufacturerData {
 		mp := at.key("manufacturer_data").index(i)
-		if mj == nil {
-			return nil, f.errf(mp, "expected an object, got null")
-		}
-		if err := f.only(mp, mj, "company", "data", "expected_length"); err != nil {
+		if err := f.fields(mp, mj, "company!", "data", "expected_length"); err != nil {
 			return nil, err
-		}
-		if mj.Company == nil {
-			return nil, f.errf(mp, "missing required field %q", "company")
 		}
 		md := ManufacturerData{Company: uint16(*mj.Company)}
 		if mj.Data != nil {
@@ -303,9 +272,6 @@ func (f *file) ble(at path, bj *bleJSON) (*BLESpecifier, error) {
 			}
 		}
 		b.ManufacturerData = append(b.ManufacturerData, md)
-	}
-	for _, u := range bj.AdvertisedServices {
-		b.AdvertisedServices = append(b.AdvertisedServices, string(u))
 	}
 	for _, svc := range sortedKeys(bj.Services) {
 		eps := bj.Services[svc]
@@ -322,11 +288,8 @@ func (f *file) ble(at path, bj *bleJSON) (*BLESpecifier, error) {
 }
 
 func (f *file) serial(at path, sj *serialJSON) (*SerialSpecifier, error) {
-	if err := f.only(at, sj, "port", "baud_rate", "data_bits", "parity", "stop_bits"); err != nil {
+	if err := f.fields(at, sj, "port!", "baud_rate", "data_bits", "parity", "stop_bits"); err != nil {
 		return nil, err
-	}
-	if sj.Port == nil {
-		return nil, f.errf(at, "missing required field %q", "port")
 	}
 	s := &SerialSpecifier{Port: *sj.Port}
 	if sj.BaudRate != nil {
@@ -345,26 +308,14 @@ func (f *file) serial(at path, sj *serialJSON) (*SerialSpecifier, error) {
 }
 
 func (f *file) ids(at path, ij *idsJSON) (*IDSpecifier, error) {
-	if err := f.only(at, ij, "pairs"); err != nil {
+	if err := f.fields(at, ij, "pairs!"); err != nil {
 		return nil, err
-	}
-	if ij.Pairs == nil {
-		return nil, f.errf(at, "missing required field %q", "pairs")
 	}
 	s := &IDSpecifier{}
 	for i, pj := range ij.Pairs {
 		pp := at.key("pairs").index(i)
-		if pj == nil {
-			return nil, f.errf(pp, "expected an object, got null")
-		}
-		if err := f.only(pp, pj, "vendor_id", "product_id"); err != nil {
+		if err := f.fields(pp, pj, "vendor_id!", "product_id!"); err != nil {
 			return nil, err
-		}
-		if pj.VendorID == nil {
-			return nil, f.errf(pp, "missing required field %q", "vendor_id")
-		}
-		if pj.ProductID == nil {
-			return nil, f.errf(pp, "missing required field %q", "product_id")
 		}
 		s.Pairs = append(s.Pairs, VIDPID{VendorID: uint16(*pj.VendorID), ProductID: uint16(*pj.ProductID)})
 	}
@@ -375,10 +326,13 @@ func (f *file) ids(at path, ij *idsJSON) (*IDSpecifier, error) {
 // inherits the defaults' features, variant and gap when it has none of its
 // own.
 func (f *file) definition(at path, dj *definitionJSON, proto string, defaults *Definition, isDefault bool) (*Definition, error) {
-	if dj == nil {
-		return nil, f.errf(at, "expected an object, got null")
+	// Defaults have features and no identifiers; configurations have
+	// identifiers, and the defaults' features unless they list their own.
+	identifier, features := "identifier!", "features"
+	if isDefault {
+		identifier, features = "identifier", "features!"
 	}
-	if err := f.only(at, dj, "identifier", "name", "id", "protocol_variant", "message_gap_ms", "features"); err != nil {
+	if err := f.fields(at, dj, identifier, "name!", "id!", "protocol_variant", "message_gap_ms", features); err != nil {
 		return nil, err
 	}
 	d := &Definition{Protocol: proto}
@@ -393,20 +347,9 @@ func (f *file) definition(at path, dj *definitionJSON, proto string, defaults *D
 		return nil, f.errf(at.key("identifier"), "protocol defaults cannot have identifiers")
 	case dj.Identifier != nil && len(dj.Identifier) == 0:
 		return nil, f.errf(at.key("identifier"), "expected at least one identifier")
-	case dj.Identifier == nil && !isDefault:
-		return nil, f.errf(at, "missing required field %q", "identifier")
 	}
-	for _, id := range dj.Identifier {
-		d.Identifiers = append(d.Identifiers, string(id))
-	}
-	if dj.Name == nil {
-		return nil, f.errf(at, "missing required field %q", "name")
-	}
-	d.Name = *dj.Name
-	if dj.ID == nil {
-		return nil, f.errf(at, "missing required field %q", "id")
-	}
-	d.ID = string(*dj.ID)
+	d.Identifiers = strs(dj.Identifier)
+	d.Name, d.ID = *dj.Name, string(*dj.ID)
 	if dj.ProtocolVariant != nil {
 		d.ProtocolVariant = *dj.ProtocolVariant
 	}
@@ -414,9 +357,6 @@ func (f *file) definition(at path, dj *definitionJSON, proto string, defaults *D
 		d.MessageGap = gap(*dj.MessageGapMs)
 	}
 	if dj.Features == nil {
-		if isDefault {
-			return nil, f.errf(at, "missing required field %q", "features")
-		}
 		return d, nil
 	}
 	d.Features = d.Features[:0]
@@ -448,25 +388,15 @@ func sortFeatures(fs []Feature) {
 
 func (f *file) feature(at path, fj *featureJSON) (Feature, error) {
 	var feat Feature
-	if fj == nil {
-		return feat, f.errf(at, "expected an object, got null")
-	}
-	if err := f.only(at, fj, "index", "description", "id", "output", "input", "feature_settings"); err != nil {
+	if err := f.fields(at, fj, "index!", "description", "id!", "output", "input", "feature_settings"); err != nil {
 		return feat, err
 	}
-	if fj.Index == nil {
-		return feat, f.errf(at, "missing required field %q", "index")
-	}
-	feat.Index = uint32(*fj.Index)
+	feat.Index, feat.ID = uint32(*fj.Index), string(*fj.ID)
 	if fj.Description != nil {
 		feat.Description = *fj.Description
 	}
-	if fj.ID == nil {
-		return feat, f.errf(at, "missing required field %q", "id")
-	}
-	feat.ID = string(*fj.ID)
 	if s := fj.FeatureSettings; s != nil {
-		if err := f.only(at.key("feature_settings"), s, "alt_protocol_index"); err != nil {
+		if err := f.fields(at.key("feature_settings"), s, "alt_protocol_index"); err != nil {
 			return feat, err
 		}
 		if s.AltProtocolIndex != nil {
@@ -494,18 +424,12 @@ func (f *file) feature(at path, fj *featureJSON) (Feature, error) {
 
 func (f *file) output(at path, oj *outputJSON, t protocol.OutputType) (Output, error) {
 	out := Output{Type: t}
-	if oj == nil {
-		return out, f.errf(at, "expected an object, got null")
-	}
-	allowed := []string{"value"}
+	allowed := []string{"value!"}
 	if t == protocol.OutputHwPositionWithDuration {
-		allowed = []string{"value", "duration"}
+		allowed = []string{"value!", "duration!"}
 	}
-	if err := f.only(at, oj, allowed...); err != nil {
+	if err := f.fields(at, oj, allowed...); err != nil {
 		return out, err
-	}
-	if oj.Value == nil {
-		return out, f.errf(at, "missing required field %q", "value")
 	}
 	r, err := f.rangeOf(at.key("value"), oj.Value, math.MinInt32)
 	if err != nil {
@@ -516,9 +440,6 @@ func (f *file) output(at path, oj *outputJSON, t protocol.OutputType) (Output, e
 	}
 	out.Value = r
 	if t == protocol.OutputHwPositionWithDuration {
-		if oj.Duration == nil {
-			return out, f.errf(at, "missing required field %q", "duration")
-		}
 		d, err := f.rangeOf(at.key("duration"), oj.Duration, 0)
 		if err != nil {
 			return out, err
@@ -530,14 +451,8 @@ func (f *file) output(at path, oj *outputJSON, t protocol.OutputType) (Output, e
 
 func (f *file) input(at path, ij *inputJSON, t protocol.InputType) (Input, error) {
 	in := Input{Type: t}
-	if ij == nil {
-		return in, f.errf(at, "expected an object, got null")
-	}
-	if err := f.only(at, ij, "value", "command"); err != nil {
+	if err := f.fields(at, ij, "value!", "command!"); err != nil {
 		return in, err
-	}
-	if ij.Value == nil {
-		return in, f.errf(at, "missing required field %q", "value")
 	}
 	if len(ij.Value) == 0 {
 		return in, f.errf(at.key("value"), "expected at least one [min, max] range")
@@ -548,9 +463,6 @@ func (f *file) input(at path, ij *inputJSON, t protocol.InputType) (Input, error
 			return in, err
 		}
 		in.Value = append(in.Value, r)
-	}
-	if ij.Command == nil {
-		return in, f.errf(at, "missing required field %q", "command")
 	}
 	in.Commands = make([]protocol.InputCommandType, len(ij.Command))
 	for i, c := range ij.Command {
@@ -579,3 +491,14 @@ func (f *file) rangeOf(at path, p pair, lo int64) (protocol.Range, error) {
 }
 
 func sortedKeys[K ~string, V any](m map[K]V) []K { return slices.Sorted(maps.Keys(m)) }
+
+func strs[T ~string](in []T) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = string(s)
+	}
+	return out
+}

@@ -13,7 +13,7 @@ func (db *DB) loadUser(src *Source) error {
 	if err := f.decode(src.Data, &doc); err != nil {
 		return err
 	}
-	if err := f.only("$", &doc, "version", "user_configs"); err != nil {
+	if err := f.fields("$", &doc, "version!", "user_configs"); err != nil {
 		return err
 	}
 	v, err := f.version(doc.Version)
@@ -28,7 +28,7 @@ func (db *DB) loadUser(src *Source) error {
 		return nil
 	}
 	at := path("$.user_configs")
-	if err := f.only(at, uc, "protocols", "devices"); err != nil {
+	if err := f.fields(at, uc, "protocols", "devices"); err != nil {
 		return err
 	}
 	if err := f.protocols(db, at.key("protocols"), uc.Protocols, true); err != nil {
@@ -50,45 +50,21 @@ func (db *DB) loadUser(src *Source) error {
 
 func (f *file) userDevice(db *DB, at path, dj *userDeviceJSON) (UserKey, *Definition, error) {
 	var key UserKey
-	if dj == nil {
-		return key, nil, f.errf(at, "expected an object, got null")
-	}
-	if err := f.only(at, dj, "identifier", "config"); err != nil {
+	if err := f.fields(at, dj, "identifier!", "config!"); err != nil {
 		return key, nil, err
 	}
 	id := dj.Identifier
-	if id == nil {
-		return key, nil, f.errf(at, "missing required field %q", "identifier")
-	}
-	ip := at.key("identifier")
-	if err := f.only(ip, id, "protocol", "identifier", "address"); err != nil {
+	if err := f.fields(at.key("identifier"), id, "protocol!", "identifier", "address!"); err != nil {
 		return key, nil, err
 	}
-	if id.Protocol == nil {
-		return key, nil, f.errf(ip, "missing required field %q", "protocol")
-	}
-	key.Protocol = *id.Protocol
+	key.Protocol, key.Address = *id.Protocol, *id.Address
 	if id.Identifier != nil {
 		key.Identifier = *id.Identifier
 	}
-	if id.Address == nil {
-		return key, nil, f.errf(ip, "missing required field %q", "address")
-	}
-	key.Address = *id.Address
 
-	c := dj.Config
-	if c == nil {
-		return key, nil, f.errf(at, "missing required field %q", "config")
-	}
-	cp := at.key("config")
-	if err := f.only(cp, c, "id", "base_id", "name", "features", "user_config"); err != nil {
+	c, cp := dj.Config, at.key("config")
+	if err := f.fields(cp, c, "id!", "base_id!", "name", "features!", "user_config!"); err != nil {
 		return key, nil, err
-	}
-	if c.ID == nil {
-		return key, nil, f.errf(cp, "missing required field %q", "id")
-	}
-	if c.BaseID == nil {
-		return key, nil, f.errf(cp, "missing required field %q", "base_id")
 	}
 	var base *Definition
 	for k, d := range db.defs {
@@ -104,20 +80,8 @@ func (f *file) userDevice(db *DB, at path, dj *userDeviceJSON) (UserKey, *Defini
 	d.ID, d.BaseID = string(*c.ID), base.ID
 
 	u := c.UserConfig
-	if u == nil {
-		return key, nil, f.errf(cp, "missing required field %q", "user_config")
-	}
-	up := cp.key("user_config")
-	if err := f.only(up, u, "allow", "deny", "index", "display_name", "message_gap_ms"); err != nil {
+	if err := f.fields(cp.key("user_config"), u, "allow!", "deny!", "index!", "display_name", "message_gap_ms"); err != nil {
 		return key, nil, err
-	}
-	switch {
-	case u.Allow == nil:
-		return key, nil, f.errf(up, "missing required field %q", "allow")
-	case u.Deny == nil:
-		return key, nil, f.errf(up, "missing required field %q", "deny")
-	case u.Index == nil:
-		return key, nil, f.errf(up, "missing required field %q", "index")
 	}
 	d.Allow, d.Deny, d.Index = *u.Allow, *u.Deny, uint32(*u.Index)
 	if u.DisplayName != nil {
@@ -127,9 +91,6 @@ func (f *file) userDevice(db *DB, at path, dj *userDeviceJSON) (UserKey, *Defini
 		d.MessageGap = gap(*u.MessageGapMs)
 	}
 
-	if c.Features == nil {
-		return key, nil, f.errf(cp, "missing required field %q", "features")
-	}
 	fp := cp.key("features")
 	if len(c.Features) != len(base.Features) {
 		return key, nil, f.errf(fp, "has %d features but definition %s (%s) has %d", len(c.Features), base.ID, base.Name, len(base.Features))
@@ -150,17 +111,8 @@ func (f *file) userDevice(db *DB, at path, dj *userDeviceJSON) (UserKey, *Defini
 // userFeature is the base feature a user feature names, with the user's
 // output settings merged in.
 func (f *file) userFeature(at path, fj *featureJSON, base *Definition, used map[uuid]bool) (Feature, error) {
-	if fj == nil {
-		return Feature{}, f.errf(at, "expected an object, got null")
-	}
-	if err := f.only(at, fj, "id", "base_id", "description", "output"); err != nil {
+	if err := f.fields(at, fj, "id!", "base_id!", "description", "output"); err != nil {
 		return Feature{}, err
-	}
-	if fj.ID == nil {
-		return Feature{}, f.errf(at, "missing required field %q", "id")
-	}
-	if fj.BaseID == nil {
-		return Feature{}, f.errf(at, "missing required field %q", "base_id")
 	}
 	baseID := *fj.BaseID
 	var bf *Feature
@@ -194,9 +146,6 @@ func (f *file) userFeature(at path, fj *featureJSON, base *Definition, used map[
 
 // userOutput merges the user's settings of one output into out.
 func (f *file) userOutput(at path, oj *outputJSON, out *Output) error {
-	if oj == nil {
-		return f.errf(at, "expected an object, got null")
-	}
 	allowed := []string{"value", "disabled"}
 	switch out.Type {
 	case protocol.OutputPosition:
@@ -204,7 +153,7 @@ func (f *file) userOutput(at path, oj *outputJSON, out *Output) error {
 	case protocol.OutputHwPositionWithDuration:
 		allowed = append(allowed, "reverse", "duration")
 	}
-	if err := f.only(at, oj, allowed...); err != nil {
+	if err := f.fields(at, oj, allowed...); err != nil {
 		return err
 	}
 	if oj.Disabled != nil {
