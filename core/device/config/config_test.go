@@ -275,6 +275,33 @@ func FuzzLoadUser(f *testing.F) {
 	})
 }
 
+// FuzzLoadBase feeds the base configuration parser arbitrary documents,
+// seeded with the small base of the error corpus and its variants: every
+// failure is a *config.Error, and whatever loads can be queried.
+func FuzzLoadBase(f *testing.F) {
+	f.Add([]byte(smallBase))
+	f.Add([]byte(`{"version":{"major":4},"protocols":{"p":{"communication":[{"btle":null}]}}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		db, err := config.Load(&config.Source{Name: "fuzz.json", Data: data}, nil)
+		if err != nil {
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *config.Error", err)
+			}
+			return
+		}
+		for _, d := range db.Definitions() {
+			if r, err := db.Resolve(d.Protocol, firstOr(d.Identifiers), "fuzz"); err == nil {
+				_ = r.DeviceInfo(r.Index, 0)
+			}
+		}
+		for _, p := range db.Protocols() {
+			_ = db.BLEServices(p)
+		}
+	})
+}
+
 func firstOr(s []string) string {
 	if len(s) == 0 {
 		return ""

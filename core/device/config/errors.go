@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -41,10 +41,22 @@ func (e *Error) Unwrap() error { return ErrInvalid }
 // path is a JSON path in the form errors show it: $.a.b[0]["odd key"].
 type path string
 
-var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+// plainKey reports whether k can follow a dot: [A-Za-z_][A-Za-z0-9_-]*.
+func plainKey(k string) bool {
+	for i := range len(k) {
+		c := k[i]
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && (c == '-' || '0' <= c && c <= '9'):
+		default:
+			return false
+		}
+	}
+	return k != ""
+}
 
 func (p path) key(k string) path {
-	if !plainKey.MatchString(k) {
+	if !plainKey(k) {
 		return p + path("["+strconv.Quote(k)+"]")
 	}
 	return p + path("."+k)
@@ -189,17 +201,15 @@ func (f *file) fields(p path, v any, names ...string) error {
 	}
 	rv = rv.Elem()
 	var present []string
-	for i := range rv.NumField() {
-		sf, fv := rv.Type().Field(i), rv.Field(i)
-		if sf.Type == reflect.TypeFor[unknownFields]() {
+	for _, m := range membersOf(rv.Type()) {
+		fv := rv.Field(m.index)
+		switch {
+		case m.unknown:
 			for _, k := range fv.Field(0).MapKeys() {
 				present = append(present, k.String())
 			}
-			continue
-		}
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if set, ok := fv.Interface().(interface{ present() bool }); ok && set.present() || !fv.IsZero() {
-			present = append(present, name)
+		case m.opt && fv.Field(0).Bool(), !m.opt && !fv.IsZero():
+			present = append(present, m.name)
 		}
 	}
 	allowed := make([]string, len(names))
@@ -220,4 +230,30 @@ func (f *file) fields(p path, v any, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// member is how fields finds one member in a file type's value.
+type member struct {
+	name    string
+	index   int
+	opt     bool // an opt[T], present when its first field (set) is true
+	unknown bool // the embedded unknownFields
+}
+
+var members sync.Map // reflect.Type → []member
+
+func membersOf(t reflect.Type) []member {
+	if ms, ok := members.Load(t); ok {
+		return ms.([]member)
+	}
+	var ms []member
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		ms = append(ms, member{name: name, index: i,
+			opt:     sf.Type.Implements(reflect.TypeFor[interface{ present() bool }]()),
+			unknown: sf.Type == reflect.TypeFor[unknownFields]()})
+	}
+	members.Store(t, ms)
+	return ms
 }

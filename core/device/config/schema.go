@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -283,7 +282,25 @@ func (t *text) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	return err
 }
 
-var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// isUUID reports whether s is a UUID: 8-4-4-4-12 hexadecimal digits.
+func isUUID[T string | []byte](s T) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // uuid is a UUID string, kept in lower case.
 type uuid string
@@ -293,7 +310,7 @@ func (u *uuid) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	if err != nil {
 		return err
 	}
-	if !uuidRe.MatchString(s) {
+	if !isUUID(s) {
 		return fmt.Errorf("expected a UUID like 00000000-0000-0000-0000-000000000000, got %q", s)
 	}
 	*u = uuid(strings.ToLower(s))
@@ -341,7 +358,7 @@ func (k *inputKey) UnmarshalText(b []byte) error {
 }
 
 func (k *serviceKey) UnmarshalText(b []byte) error {
-	if !uuidRe.Match(b) {
+	if !isUUID(b) {
 		return fmt.Errorf("service key %q is not a UUID", b)
 	}
 	*k = serviceKey(strings.ToLower(string(b)))
