@@ -115,10 +115,11 @@ func (f *file) decodeError(data []byte, err error) error {
 
 // pointerPath turns a JSON pointer into a path; it looks the pointer up in
 // the document to tell array indexes from object keys such as "0". Only
-// errors take this path, so decoding the document again is fine.
+// errors take this path, so decoding the document again is fine; the
+// error may be a duplicate name, which the look-up must accept.
 func pointerPath(data []byte, ptr jsontext.Pointer) path {
 	var cur any
-	_ = json.Unmarshal(data, &cur)
+	_ = json.Unmarshal(data, &cur, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	p := path("$")
 	for tok := range ptr.Tokens() {
 		if a, ok := cur.([]any); ok {
