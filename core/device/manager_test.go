@@ -617,3 +617,34 @@ func TestStopHaltsInterpolatedMovement(t *testing.T) {
 		}
 	}
 }
+
+// A watcher beside the Events reader sees the same events; once stopped it
+// sees no more.
+func TestWatchBesideEvents(t *testing.T) {
+	r := newRig(t)
+	seen := make(chan device.Event, 16)
+	stop := r.m.Watch(func(e device.Event) { seen <- e })
+	_, d := r.add("Lovense Hush")
+	select {
+	case e := <-seen:
+		if e.Kind != device.DeviceAdded || e.Index != d.Index() || e.Device != d {
+			t.Fatalf("watcher got %v for device %d, want DeviceAdded of %d", e.Kind, e.Index, d.Index())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("watcher saw no DeviceAdded")
+	}
+	stop()
+	stop()
+	if _, err := r.sim.Add("Lovense Nora"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.StartScanning(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	r.event(device.DeviceAdded) // the Events reader still gets it
+	select {
+	case e := <-seen:
+		t.Fatalf("stopped watcher got %v", e.Kind)
+	default:
+	}
+}
