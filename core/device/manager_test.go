@@ -622,16 +622,20 @@ func TestStopHaltsInterpolatedMovement(t *testing.T) {
 // sees no more.
 func TestWatchBesideEvents(t *testing.T) {
 	r := newRig(t)
-	seen := make(chan device.Event, 16)
+	seen := make(chan device.Event, 64)
 	stop := r.m.Watch(func(e device.Event) { seen <- e })
 	_, d := r.add("Lovense Hush")
-	select {
-	case e := <-seen:
-		if e.Kind != device.DeviceAdded || e.Index != d.Index() || e.Device != d {
-			t.Fatalf("watcher got %v for device %d, want DeviceAdded of %d", e.Kind, e.Index, d.Index())
+	timeout := time.After(20 * time.Second)
+	for added := false; !added; {
+		select {
+		case e := <-seen:
+			added = e.Kind == device.DeviceAdded
+			if added && (e.Index != d.Index() || e.Device != d) {
+				t.Fatalf("watcher got DeviceAdded of %d, want %d", e.Index, d.Index())
+			}
+		case <-timeout:
+			t.Fatal("watcher saw no DeviceAdded")
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("watcher saw no DeviceAdded")
 	}
 	stop()
 	stop()
@@ -642,9 +646,9 @@ func TestWatchBesideEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.event(device.DeviceAdded) // the Events reader still gets it
-	select {
-	case e := <-seen:
-		t.Fatalf("stopped watcher got %v", e.Kind)
-	default:
+	for len(seen) > 0 {
+		if e := <-seen; e.Kind == device.DeviceAdded {
+			t.Fatalf("stopped watcher got DeviceAdded of %d", e.Index)
+		}
 	}
 }
