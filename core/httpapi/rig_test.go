@@ -150,6 +150,10 @@ func (r *rig) request(method, path string, hdr map[string]string) (*http.Respons
 	}
 	req.Header.Set(httpapi.TokenHeader, r.api.Token())
 	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v // Go sends req.Host, not a Host header
+			continue
+		}
 		if v == "" {
 			req.Header.Del(k)
 		} else {
