@@ -29,7 +29,7 @@ function log(text, cls) {
   const li = document.createElement("li");
   if (cls) li.className = cls;
   const t = document.createElement("time");
-  t.textContent = new Date().toLocaleTimeString();
+  t.textContent = new Date().toLocaleTimeString([], { hour12: false });
   li.append(t, document.createTextNode(text));
   const ol = $("#log");
   ol.prepend(li);
@@ -246,11 +246,17 @@ async function stream() {
 
 $("#stop-all").addEventListener("click", stopAll);
 $("#scan").addEventListener("click", async () => {
+  // The state changes first: a scan of simulated toys can finish (an
+  // event) before its request is answered.
+  const start = !scanning;
+  setScanning(start);
+  log(start ? "scanning" : "scan stopped");
   try {
-    await api("GET", scanning ? "stop-scanning" : "start-scanning");
-    setScanning(!scanning);
-    log(scanning ? "scanning" : "scan stopped");
-  } catch (e) { log(`scan: ${e.message}`, "error"); }
+    await api("GET", start ? "start-scanning" : "stop-scanning");
+  } catch (e) {
+    setScanning(!start);
+    log(`scan: ${e.message}`, "error");
+  }
 });
 $("#clear-log").addEventListener("click", () => { $("#log").replaceChildren(); });
 if (tokenFromHash) history.replaceState(null, "", location.pathname);
