@@ -15,6 +15,7 @@ import (
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/embedded"
+	"github.com/bphost/bphost/core/httpapi"
 	"github.com/bphost/bphost/core/server"
 	"github.com/bphost/bphost/core/server/listen"
 	"github.com/bphost/bphost/internal/logbridge"
@@ -29,6 +30,8 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 	useBLE := fs.Bool("use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
 	bleAdapter := fs.String("ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
 	useSerial := fs.Bool("use-serial", false, "drive serial devices on the ports the user device config names")
+	httpAddr := fs.String("http", "", "serve the control panel and the REST API on `host:port` (a bare port binds 127.0.0.1)")
+	restPort := fs.Int("rest-api-port", 0, "the REST API and panel on 127.0.0.1:`port` (Intiface Engine's flag; same as --http)")
 	return func(ctx context.Context) error {
 		if len(listenURLs) == 0 {
 			listenURLs = listFlag{listen.DefaultWebsocketURL}
@@ -87,6 +90,11 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			urls = append(urls, l.URL())
 		}
 		out.printf("bphost serve: Buttplug server %q on %s\n", e.Name(), strings.Join(urls, ", "))
+		stopPanel, err := startPanel(ctx, *httpAddr, *restPort, e, out)
+		if err != nil {
+			return err
+		}
+		defer stopPanel()
 		if len(a.g.simulate) > 0 {
 			out.printf("simulated devices (found when a client scans): %s\n", strings.Join(a.g.simulate, ", "))
 		}
@@ -123,4 +131,23 @@ func (l *lockedWriter) printf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.w, format, args...)
+}
+
+// startPanel serves the control panel and REST API (core/httpapi) when
+// --http or --rest-api-port asks for it, and prints its URL. It stops
+// driving devices when ctx ends, before the deferred e.Close stops them.
+func startPanel(ctx context.Context, httpAddr string, restPort int, e *embedded.Server, out *lockedWriter) (stop func(), err error) {
+	addr, err := httpapi.ResolveAddr(httpAddr, restPort)
+	if err != nil {
+		return nil, usageError("serve: %v", err)
+	}
+	if addr == "" {
+		return func() {}, nil
+	}
+	p, err := httpapi.Start(ctx, addr, httpapi.Config{Devices: e.Devices, Sessions: e.Server, Simulated: e.Simulated, ServerName: e.Name()})
+	if err != nil {
+		return nil, err
+	}
+	out.printf("bphost serve: control panel on %s (REST API under /api/v1/, header %s: %s)\n", p.URL(), httpapi.TokenHeader, p.Token())
+	return func() { p.Close() }, nil
 }
