@@ -104,6 +104,10 @@ type API struct {
 
 	unwatch []func()
 	once    sync.Once
+
+	// beforeQueue, when set (by tests), runs between an output's checks
+	// and its queueing: the window a stop must win in.
+	beforeQueue func()
 }
 
 // New returns an API over cfg.Devices. It follows the device manager (and

@@ -351,6 +351,9 @@ func (a *API) output(w http.ResponseWriter, r *http.Request, d *device.Device, o
 	ctx, cancelT := context.WithTimeout(ctx, commandTimeout)
 	defer cancelT()
 	what := fmt.Sprintf("device %d %s %g", d.Index(), typ, level)
+	if a.beforeQueue != nil {
+		a.beforeQueue()
+	}
 	a.mu.RLock()
 	switch {
 	case a.closed:
