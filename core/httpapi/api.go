@@ -70,7 +70,8 @@ type Config struct {
 	Devices Devices
 	// Sessions, when set, reports Buttplug clients coming and going.
 	Sessions Sessions
-	// Simulated, when set, has its devices' writes reported as events.
+	// Simulated, when set, has the writes of the devices it holds when New
+	// is called reported as events.
 	Simulated Simulated
 	// ServerName is shown in the panel and the status.
 	ServerName string
@@ -168,4 +169,12 @@ func (a *API) requestContext(r *http.Request) (context.Context, context.CancelFu
 	ctx, cancel := context.WithCancel(r.Context())
 	stop := context.AfterFunc(a.ctx, cancel)
 	return ctx, func() { stop(); cancel() }
+}
+
+// commandContext is the context of a device command: the request's, ended
+// by Close, and bounded by commandTimeout.
+func (a *API) commandContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := a.requestContext(r)
+	ctx, cancelT := context.WithTimeout(ctx, commandTimeout)
+	return ctx, func() { cancelT(); cancel() }
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/bphost/bphost/core/device"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/server"
+	"github.com/bphost/bphost/internal/observers"
 )
 
 // Event types of the stream.
@@ -63,33 +64,42 @@ const streamBuffer = 256
 
 // hub fans events out to the streams and keeps what the status shows.
 type hub struct {
+	streams observers.List[[]byte]
+
 	mu      sync.Mutex
-	subs    map[*stream]struct{}
 	client  *Client
 	indexOf map[string]uint32 // device address -> index, for simulated writes
 }
 
-type stream struct {
-	ch      chan []byte
-	dropped int // under hub.mu
-}
+func newHub() *hub { return &hub{indexOf: map[string]uint32{}} }
 
-func newHub() *hub {
-	return &hub{subs: map[*stream]struct{}{}, indexOf: map[string]uint32{}}
-}
-
-func (h *hub) subscribe() *stream {
-	s := &stream{ch: make(chan []byte, streamBuffer)}
-	h.mu.Lock()
-	h.subs[s] = struct{}{}
-	h.mu.Unlock()
-	return s
-}
-
-func (h *hub) unsubscribe(s *stream) {
-	h.mu.Lock()
-	delete(h.subs, s)
-	h.mu.Unlock()
+// subscribe returns a stream of encoded events; a reader that falls
+// streamBuffer events behind loses the newer ones and is told how many in
+// an overflow event.
+func (h *hub) subscribe() (events <-chan []byte, remove func()) {
+	ch := make(chan []byte, streamBuffer)
+	var mu sync.Mutex // orders the sends of concurrent publishers
+	dropped := 0
+	remove = h.streams.Add(func(b []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if dropped > 0 {
+			ob, _ := json.Marshal(Event{Type: EventStreamOverflow, Time: time.Now(), Dropped: dropped})
+			select {
+			case ch <- ob:
+				dropped = 0
+			default:
+				dropped++
+				return
+			}
+		}
+		select {
+		case ch <- b:
+		default:
+			dropped++
+		}
+	})
+	return ch, remove
 }
 
 // publish sends e to every stream without blocking.
@@ -101,25 +111,7 @@ func (h *hub) publish(e Event) {
 	if err != nil {
 		return // every field marshals; nothing to report
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		if s.dropped > 0 {
-			ob, _ := json.Marshal(Event{Type: EventStreamOverflow, Time: e.Time, Dropped: s.dropped})
-			select {
-			case s.ch <- ob:
-				s.dropped = 0
-			default:
-				s.dropped++
-				continue
-			}
-		}
-		select {
-		case s.ch <- b:
-		default:
-			s.dropped++
-		}
-	}
+	h.streams.Notify(b)
 }
 
 func (h *hub) currentClient() *Client {
@@ -249,8 +241,8 @@ const keepAlive = 15 * time.Second
 func (a *API) events(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := a.requestContext(r)
 	defer cancel()
-	s := a.hub.subscribe()
-	defer a.hub.unsubscribe(s)
+	events, remove := a.hub.subscribe()
+	defer remove()
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -271,7 +263,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ctx.Done():
 			return
-		case b := <-s.ch:
+		case b := <-events:
 			_, err = fmt.Fprintf(w, "data: %s\n\n", b)
 		case <-tick.C:
 			_, err = fmt.Fprint(w, ": keepalive\n\n")

@@ -24,8 +24,8 @@ func (a *API) routes() {
 	m := http.NewServeMux()
 	api := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, a.guard(h)) }
 	// The routes of intiface-engine 4's REST server, with its methods.
-	api("GET /api/v1/start-scanning", a.startScanning)
-	api("GET /api/v1/stop-scanning", a.stopScanning)
+	api("GET /api/v1/start-scanning", a.scan(true))
+	api("GET /api/v1/stop-scanning", a.scan(false))
 	api("GET /api/v1/devices", a.listDevices)
 	api("PUT /api/v1/devices/stop", a.stopAll)
 	api("GET /api/v1/devices/{index}", a.deviceInfo)
@@ -155,24 +155,21 @@ func lookupFeature(w http.ResponseWriter, r *http.Request, d *device.Device) (pr
 	return f, true
 }
 
-func (a *API) startScanning(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := a.requestContext(r)
-	defer cancel()
-	if err := a.cfg.Devices.StartScanning(ctx); err != nil {
-		a.deviceError(w, "start scanning", err)
-		return
+// scan starts or stops scanning.
+func (a *API) scan(start bool) http.HandlerFunc {
+	what, do := "stop scanning", a.cfg.Devices.StopScanning
+	if start {
+		what, do = "start scanning", a.cfg.Devices.StartScanning
 	}
-	ok(w)
-}
-
-func (a *API) stopScanning(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := a.requestContext(r)
-	defer cancel()
-	if err := a.cfg.Devices.StopScanning(ctx); err != nil {
-		a.deviceError(w, "stop scanning", err)
-		return
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := a.requestContext(r)
+		defer cancel()
+		if err := do(ctx); err != nil {
+			a.deviceError(w, what, err)
+			return
+		}
+		ok(w)
 	}
-	ok(w)
 }
 
 func (a *API) listDevices(w http.ResponseWriter, _ *http.Request) {
@@ -219,20 +216,7 @@ func (a *API) beginStop() error {
 }
 
 func (a *API) stopAll(w http.ResponseWriter, r *http.Request) {
-	if err := a.beginStop(); err != nil {
-		a.deviceError(w, "stop all devices", err)
-		return
-	}
-	ctx, cancel := a.requestContext(r)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, commandTimeout)
-	defer cancelT()
-	if err := a.cfg.Devices.StopAll(ctx); err != nil {
-		a.deviceError(w, "stop all devices", err)
-		return
-	}
-	a.hub.publish(Event{Type: EventStopped})
-	ok(w)
+	a.stop(w, r, "stop all devices", Event{Type: EventStopped}, a.cfg.Devices.StopAll)
 }
 
 func (a *API) stopDevice(w http.ResponseWriter, r *http.Request) {
@@ -240,19 +224,23 @@ func (a *API) stopDevice(w http.ResponseWriter, r *http.Request) {
 	if !found {
 		return
 	}
+	a.stop(w, r, fmt.Sprintf("stop device %d", d.Index()), Event{Type: EventStopped, Device: u32(d.Index()), Name: d.Name()},
+		func(ctx context.Context) error { return d.Stop(ctx, nil, true, true) })
+}
+
+// stop runs a stop that wins over the outputs under way, then reports it.
+func (a *API) stop(w http.ResponseWriter, r *http.Request, what string, done Event, do func(context.Context) error) {
 	if err := a.beginStop(); err != nil {
-		a.deviceError(w, "stop device", err)
+		a.deviceError(w, what, err)
 		return
 	}
-	ctx, cancel := a.requestContext(r)
+	ctx, cancel := a.commandContext(r)
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, commandTimeout)
-	defer cancelT()
-	if err := d.Stop(ctx, nil, true, true); err != nil {
-		a.deviceError(w, fmt.Sprintf("stop device %d", d.Index()), err)
+	if err := do(ctx); err != nil {
+		a.deviceError(w, what, err)
 		return
 	}
-	a.hub.publish(Event{Type: EventStopped, Device: u32(d.Index()), Name: d.Name()})
+	a.hub.publish(done)
 	ok(w)
 }
 
@@ -346,10 +334,8 @@ func (a *API) output(w http.ResponseWriter, r *http.Request, d *device.Device, o
 		writeError(w, http.StatusBadRequest, protocol.ErrorDevice, "%s has no %s output", where, typ)
 		return
 	}
-	ctx, cancel := a.requestContext(r)
+	ctx, cancel := a.commandContext(r)
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, commandTimeout)
-	defer cancelT()
 	what := fmt.Sprintf("device %d %s %g", d.Index(), typ, level)
 	if a.beforeQueue != nil {
 		a.beforeQueue()
@@ -435,10 +421,8 @@ func (a *API) read(w http.ResponseWriter, r *http.Request, d *device.Device, fea
 		a.deviceError(w, "read", ErrClosed)
 		return
 	}
-	ctx, cancel := a.requestContext(r)
+	ctx, cancel := a.commandContext(r)
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, commandTimeout)
-	defer cancelT()
 	v, err := d.Input(ctx, feature, typ, protocol.InputCommandRead)
 	if err != nil {
 		a.deviceError(w, fmt.Sprintf("device %d feature %d: read %s", d.Index(), feature, typ), err)
