@@ -78,13 +78,23 @@ func TestRoutes(t *testing.T) {
 	if got := ws[len(ws)-1].Data; len(got) != 3 || got[2] != 50 {
 		t.Fatalf("Vorze received %v, want speed 50 (ceil 0.5 of 99) counter-clockwise", got)
 	}
+
+	// A stroker's move takes ?duration=MS.
+	sdKeon := r.sim("Kiiroo Keon")
+	before := len(sdKeon.Writes())
+	if st, body := r.do("PUT", "/api/v1/devices/"+r.index("Kiiroo Keon")+"/outputs/HwPositionWithDuration/1?duration=500"); st != 200 {
+		t.Fatalf("position 1 over 500 ms: %d %s", st, body)
+	}
+	if ws := sdKeon.Writes(); len(ws) <= before {
+		t.Fatal("the Keon received nothing")
+	}
 }
 
 // Bad input gets a 4xx with a JSON error and a Buttplug code, and nothing
 // reaches a toy.
 func TestBadInput(t *testing.T) {
 	r := newRig(t, true)
-	hush, vorze := r.index("Lovense Hush"), r.index("Vorze A10 Cyclone SA")
+	hush, vorze, keon := r.index("Lovense Hush"), r.index("Vorze A10 Cyclone SA"), r.index("Kiiroo Keon")
 	dev := "/api/v1/devices/" + hush
 	cases := []struct {
 		name, method, path string
@@ -103,7 +113,9 @@ func TestBadInput(t *testing.T) {
 		{"unknown type", "PUT", dev + "/outputs/Wiggle/0.5", 400, "ERROR_MSG", `"Wiggle" is not an output type`},
 		{"type the device lacks", "PUT", dev + "/outputs/Rotate/0.5", 400, "ERROR_DEVICE", "has no Rotate output"},
 		{"type the feature lacks", "PUT", dev + "/features/1/outputs/Vibrate/0.5", 400, "ERROR_DEVICE", "feature 1 has no Vibrate"},
-		{"position with duration", "PUT", dev + "/outputs/HwPositionWithDuration/0.5", 400, "ERROR_MSG", "needs a duration"},
+		{"position without duration", "PUT", dev + "/outputs/HwPositionWithDuration/0.5", 400, "ERROR_MSG", "needs ?duration=MS"},
+		{"position, duration not a number", "PUT", "/api/v1/devices/" + keon + "/outputs/HwPositionWithDuration/0.5?duration=soon", 400, "ERROR_MSG", `(got "soon")`},
+		{"position, duration too long", "PUT", "/api/v1/devices/" + keon + "/outputs/HwPositionWithDuration/0.5?duration=100001", 400, "ERROR_MSG", "out of range"},
 		{"level above 1", "PUT", dev + "/outputs/Vibrate/1.5", 400, "ERROR_MSG", "out of range"},
 		{"negative level, unsigned output", "PUT", dev + "/features/0/outputs/Vibrate/-0.5", 400, "ERROR_MSG", "out of range"},
 		{"signed level below -1", "PUT", "/api/v1/devices/" + vorze + "/outputs/Rotate/-1.01", 400, "ERROR_MSG", "out of range"},

@@ -45,7 +45,7 @@ type rig struct {
 	seen  chan struct{}
 }
 
-var toys = []string{"Lovense Hush", "Vorze A10 Cyclone SA"}
+var toys = []string{"Lovense Hush", "Vorze A10 Cyclone SA", "Kiiroo Keon"}
 
 // newRig starts the server; with scan, it also scans until every toy is
 // connected.

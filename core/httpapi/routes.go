@@ -294,15 +294,22 @@ func (a *API) output(w http.ResponseWriter, r *http.Request, d *device.Device, o
 		writeError(w, http.StatusBadRequest, protocol.ErrorMsg, "%v", err)
 		return
 	}
-	if typ == protocol.OutputHwPositionWithDuration {
-		writeError(w, http.StatusBadRequest, protocol.ErrorMsg,
-			"%s needs a duration, which this route does not take; use Position", typ)
-		return
-	}
 	level, err := parseLevel(r.PathValue("level"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, protocol.ErrorMsg, "%v", err)
 		return
+	}
+	// The Engine refuses HwPositionWithDuration here; bphost takes the
+	// move's time as ?duration=MS.
+	var duration uint32
+	if typ == protocol.OutputHwPositionWithDuration {
+		q := r.URL.Query().Get("duration")
+		ms, err := strconv.ParseUint(q, 10, 32)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, protocol.ErrorMsg, "%s needs ?duration=MS, the time the move takes (got %q)", typ, q)
+			return
+		}
+		duration = uint32(ms)
 	}
 	var feats []protocol.Feature
 	if only != nil {
@@ -324,7 +331,7 @@ func (a *API) output(w http.ResponseWriter, r *http.Request, d *device.Device, o
 			writeError(w, http.StatusBadRequest, protocol.ErrorMsg, "device %d feature %d %s: %v", d.Index(), f.FeatureIndex, typ, err)
 			return
 		}
-		cmds = append(cmds, device.FeatureOutput{Feature: f.FeatureIndex, Command: protocol.OutputCommand{Type: typ, Value: steps}})
+		cmds = append(cmds, device.FeatureOutput{Feature: f.FeatureIndex, Command: protocol.OutputCommand{Type: typ, Value: steps, Duration: duration}})
 	}
 	if len(cmds) == 0 {
 		where := fmt.Sprintf("device %d", d.Index())

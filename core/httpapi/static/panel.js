@@ -10,6 +10,7 @@ let scanning = false;
 let stopGeneration = 0;          // bumped by every stop; older slider sends are dropped
 const senders = new Map();       // control key -> {pending, inflight}
 const inflight = new Set();      // output requests on the wire
+const moveMs = 500;              // the time a HwPositionWithDuration move takes
 
 async function api(method, path) {
   const res = await fetch("/api/v1/" + path, { method, headers: { "X-Bphost-Token": token }, cache: "no-store" });
@@ -71,7 +72,7 @@ async function pump(s, dev, feat, type) {
     const { level, generation } = s.pending;
     s.pending = null;
     if (generation !== stopGeneration) continue; // a stop came after this value
-    const p = api("PUT", `devices/${dev}/features/${feat}/outputs/${type}/${level}`);
+    const p = api("PUT", `devices/${dev}/features/${feat}/outputs/${type}/${level}` + (type === "HwPositionWithDuration" ? `?duration=${moveMs}` : ""));
     inflight.add(p);
     try {
       await p;
@@ -152,13 +153,12 @@ function renderDevice(d) {
     const box = el("div", { className: "feature" });
     box.append(el("div", { className: "desc", textContent: `feature ${f.FeatureIndex}${f.FeatureDescription ? ": " + f.FeatureDescription : ""}` }));
     for (const [type, spec] of Object.entries(f.Output || {})) {
-      if (type === "HwPositionWithDuration") continue;
       const [lo, hi] = spec.Value;
       const id = `out-${d.index}-${f.FeatureIndex}-${type}`;
       const input = el("input", { type: "range", id, min: lo < 0 ? -1 : 0, max: 1, step: 0.01, value: 0 });
       Object.assign(input.dataset, { output: type, feature: f.FeatureIndex, device: d.index, min: lo, max: hi });
       input.addEventListener("input", () => { showLevel(input); sendLevel(d.index, f.FeatureIndex, type, input.value); });
-      const ctl = el("div", { className: "control" }, el("label", { htmlFor: id, textContent: `${type} (${lo}–${hi})` }), input, el("output"));
+      const ctl = el("div", { className: "control" }, el("label", { htmlFor: id, textContent: type === "HwPositionWithDuration" ? `Position in ${moveMs} ms (${lo}–${hi})` : `${type} (${lo}–${hi})` }), input, el("output"));
       box.append(ctl);
       showLevel(input);
     }
@@ -177,24 +177,35 @@ function renderDevice(d) {
   return card;
 }
 
-let refreshing = null;
+// refreshDevices re-reads the device list; a call while a read is under
+// way asks for one more read after it, so no arrival is missed.
+let refreshing = false, refreshAgain = false;
 async function refreshDevices() {
-  if (refreshing) return refreshing;
-  refreshing = (async () => {
-    try {
-      const list = await api("GET", "devices");
-      const section = $("#devices");
-      for (const old of section.querySelectorAll(".device")) old.remove();
-      const devs = Object.values(list).sort((a, b) => a.index - b.index);
-      for (const d of devs) section.append(renderDevice(d));
-      $("#no-devices").hidden = devs.length > 0;
-    } catch (e) {
-      log(`devices: ${e.message}`, "error");
-    } finally {
-      refreshing = null;
-    }
-  })();
-  return refreshing;
+  if (refreshing) { refreshAgain = true; return; }
+  refreshing = true;
+  try {
+    do {
+      refreshAgain = false;
+      try {
+        const list = await api("GET", "devices");
+        const section = $("#devices");
+        // Sliders keep their place across a re-render.
+        const levels = new Map([...section.querySelectorAll("input[data-output]")].map((i) => [i.id, i.value]));
+        for (const old of section.querySelectorAll(".device")) old.remove();
+        const devs = Object.values(list).sort((a, b) => a.index - b.index);
+        for (const d of devs) section.append(renderDevice(d));
+        for (const [id, v] of levels) {
+          const i = document.getElementById(id);
+          if (i) { i.value = v; showLevel(i); }
+        }
+        $("#no-devices").hidden = devs.length > 0;
+      } catch (e) {
+        log(`devices: ${e.message}`, "error");
+      }
+    } while (refreshAgain);
+  } finally {
+    refreshing = false;
+  }
 }
 
 function onEvent(ev) {
