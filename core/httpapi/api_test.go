@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	"github.com/bphost/bphost/core/client"
+	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/httpapi"
+	"github.com/bphost/bphost/core/protocol"
 )
 
 // Every route of the Engine's REST API, and bphost's additions, on their
@@ -214,6 +216,12 @@ func TestEvents(t *testing.T) {
 		t.Fatal("stop failed")
 	}
 	s.next(httpapi.EventStopped, nil)
+
+	r.sim("Vorze A10 Cyclone SA").Disconnect()
+	gone := s.next(httpapi.EventDeviceRemoved, nil)
+	if gone.Name != "Vorze A10 Cyclone SA" || gone.Device == nil || jsonString(*gone.Device) != r.index("Vorze A10 Cyclone SA") {
+		t.Fatalf("device-removed %+v", gone)
+	}
 }
 
 // Once closed, the API moves no toy and ends its event streams.
@@ -232,5 +240,26 @@ func TestCloseStopsDriving(t *testing.T) {
 		t.Fatal("a toy received a write after Close")
 	}
 	for range s.ch { // the stream ends
+	}
+}
+
+// Readings of inputs a Buttplug client subscribed to reach the stream.
+func TestSubscribedReadings(t *testing.T) {
+	r := newRigOf(t, true, "KGoal Boost")
+	s := r.events()
+	ctx := ctxT(t)
+	d, ok := r.e.Devices.Device(0)
+	if !ok {
+		t.Fatal("no KGoal Boost")
+	}
+	if _, err := d.Input(ctx, 0, protocol.InputPressure, protocol.InputCommandSubscribe); err != nil {
+		t.Fatal(err)
+	}
+	if !r.sim("KGoal Boost").Notify(comm.EndpointRxPressure, []byte{0, 0, 0, 0x01, 0x02, 0x03, 0x04}) {
+		t.Fatal("pressure endpoint not subscribed")
+	}
+	rd := s.next(httpapi.EventInputReading, nil)
+	if rd.Input != "Pressure" || rd.Value == nil || *rd.Value != 0x0102 || rd.Feature == nil || *rd.Feature != 0 {
+		t.Fatalf("reading %+v", rd)
 	}
 }

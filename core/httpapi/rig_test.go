@@ -51,7 +51,13 @@ var toys = []string{"Lovense Hush", "Vorze A10 Cyclone SA", "Kiiroo Keon"}
 // connected.
 func newRig(t testing.TB, scan bool) *rig {
 	t.Helper()
-	e, err := embedded.New(embedded.Config{Simulate: toys})
+	return newRigOf(t, scan, toys...)
+}
+
+// newRigOf is newRig with other simulated models.
+func newRigOf(t testing.TB, scan bool, models ...string) *rig {
+	t.Helper()
+	e, err := embedded.New(embedded.Config{Simulate: models})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +92,7 @@ func newRig(t testing.TB, scan bool) *rig {
 		if st, body := r.do("GET", "/api/v1/start-scanning"); st != 200 {
 			t.Fatalf("start scanning: %d %s", st, body)
 		}
-		r.waitDevices(len(toys))
+		r.waitDevices(len(models))
 	}
 	return r
 }
