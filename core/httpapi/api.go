@@ -98,7 +98,7 @@ type API struct {
 	cancel context.CancelFunc
 
 	// mu orders outputs and stops: outputs queue under the read lock,
-	// stops bump stops under the write lock (see output).
+	// stops bump stops under the write lock (see queue).
 	mu     sync.RWMutex
 	closed bool
 	stops  atomic.Uint64

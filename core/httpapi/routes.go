@@ -344,31 +344,39 @@ func (a *API) output(w http.ResponseWriter, r *http.Request, d *device.Device, o
 	ctx, cancel := a.commandContext(r)
 	defer cancel()
 	what := fmt.Sprintf("device %d %s %g", d.Index(), typ, level)
+	wait, err := a.queue(ctx, d, cmds, stops)
+	if err == nil {
+		err = wait(ctx)
+	}
+	switch {
+	case errors.Is(err, errOvertaken):
+		writeError(w, http.StatusConflict, protocol.ErrorDevice, "%s: %v", what, err)
+	case err != nil:
+		a.deviceError(w, what, err)
+	default:
+		ok(w)
+	}
+}
+
+// errOvertaken: a stop came in while an output request was handled.
+var errOvertaken = errors.New("a stop came in while this request was handled; not sent")
+
+// queue queues cmds on d unless the API closed or a stop came in since the
+// request saw stops. It holds the read lock while queueing, so a stop
+// (beginStop takes the write lock) is queued after it, never before.
+func (a *API) queue(ctx context.Context, d *device.Device, cmds []device.FeatureOutput, stops uint64) (wait func(context.Context) error, err error) {
 	if a.beforeQueue != nil {
 		a.beforeQueue()
 	}
 	a.mu.RLock()
+	defer a.mu.RUnlock()
 	switch {
 	case a.closed:
-		err = ErrClosed
+		return nil, ErrClosed
 	case a.stops.Load() != stops:
-		a.mu.RUnlock()
-		writeError(w, http.StatusConflict, protocol.ErrorDevice, "%s: a stop came in while this request was handled; not sent", what)
-		return
+		return nil, errOvertaken
 	}
-	var wait func(context.Context) error
-	if err == nil {
-		wait, err = d.QueueOutputs(ctx, cmds)
-	}
-	a.mu.RUnlock()
-	if err == nil {
-		err = wait(ctx)
-	}
-	if err != nil {
-		a.deviceError(w, what, err)
-		return
-	}
-	ok(w)
+	return d.QueueOutputs(ctx, cmds)
 }
 
 // Reading is the answer of a battery or input read.
