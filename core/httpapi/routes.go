@@ -88,6 +88,8 @@ func (a *API) deviceError(w http.ResponseWriter, what string, err error) {
 		status, code = http.StatusBadRequest, protocol.ErrorMsg
 	case errors.Is(err, device.ErrUnsupported):
 		status = http.StatusBadRequest
+	case errors.Is(err, device.ErrBusy):
+		status = http.StatusTooManyRequests
 	case errors.Is(err, device.ErrDisconnected):
 		status = http.StatusGone
 	case errors.Is(err, device.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
@@ -376,7 +378,7 @@ func (a *API) queue(ctx context.Context, d *device.Device, cmds []device.Feature
 	case a.stops.Load() != stops:
 		return nil, errOvertaken
 	}
-	return d.QueueOutputs(ctx, cmds)
+	return d.QueueOutputs(cmds)
 }
 
 // Reading is the answer of a battery or input read.
