@@ -26,6 +26,8 @@ type serveFlags struct {
 	useBLE     bool
 	bleAdapter string
 	useSerial  bool
+	httpAddr   string
+	restPort   int
 
 	// The Engine's own.
 	wsPort        portFlag
@@ -58,7 +60,6 @@ var refusedEngineFlags = map[string]struct {
 	"mdns-suffix":                  {true, "there is no mDNS advertising"},
 	"repeater":                     {false, "there is no repeater mode"},
 	"repeater-port":                {true, "there is no repeater mode"},
-	"rest-api-port":                {true, "there is no REST API"},
 	"crash-main-thread":            {false, "it is a debug flag of the Engine"},
 	"crash-task-thread":            {false, "it is a debug flag of the Engine"},
 	"use-device-websocket-server":  {false, "the device websocket server is not wired into serve yet"},
@@ -77,6 +78,8 @@ func (s *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&s.useBLE, "use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
 	fs.StringVar(&s.bleAdapter, "ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
 	fs.BoolVar(&s.useSerial, "use-serial", false, "drive serial devices on the ports the user device config names")
+	fs.StringVar(&s.httpAddr, "http", "", "serve the control panel and the REST API on `host:port` (a bare port binds 127.0.0.1)")
+	fs.IntVar(&s.restPort, "rest-api-port", 0, "the REST API and panel on 127.0.0.1:`port` (Intiface Engine's flag; same as --http)")
 	fs.Var(&s.wsPort, "websocket-port", "serve websockets on this `port` of 127.0.0.1 (the Engine's flag: --listen ws://127.0.0.1:PORT)")
 	fs.BoolVar(&s.wsAllIfaces, "websocket-use-all-interfaces", false, "the websocket listener of --websocket-port (or the default one) listens on every interface, not only loopback")
 	fs.StringVar(&s.serverName, "server-name", "", "server `name` clients see (default \"bphost\")")

@@ -36,7 +36,6 @@ func TestServeEngineFlags(t *testing.T) {
 		{name: "lovense", args: []string{"--use-lovense-dongle-serial", "--use-lovense-dongle-hid", "--use-lovense-connect"},
 			wantErr: []string{"--use-lovense-dongle-serial", "--use-lovense-dongle-hid", "--use-lovense-connect"}},
 		{name: "repeater", args: []string{"--repeater"}, wantErr: []string{"--repeater is an Intiface Engine flag"}},
-		{name: "rest api", args: []string{"--rest-api-port", "8080"}, wantErr: []string{"--rest-api-port", "REST"}},
 		{name: "client address", args: []string{"--websocket-client-address", "ws://x"}, wantErr: []string{"--websocket-client-address"}},
 		{name: "frontend", args: []string{"--frontend-websocket-port", "1"}, wantErr: []string{"--frontend-websocket-port"}},
 		{name: "bad log level", args: []string{"--log", "loud"}, wantErr: []string{`--log "loud"`}},
@@ -120,7 +119,7 @@ func TestRefusedFlagsHidden(t *testing.T) {
 	_, table, _ := strings.Cut(string(readme), "### Coming from Intiface Engine")
 	table, _, _ = strings.Cut(table, "\n### ")
 	engine := []string{"version", "server-version", "websocket-port", "websocket-use-all-interfaces", "server-name", "max-ping-time",
-		"device-config-file", "user-device-config-file", "log", "use-bluetooth-le", "use-serial"}
+		"device-config-file", "user-device-config-file", "log", "use-bluetooth-le", "use-serial", "rest-api-port"}
 	for name := range refusedEngineFlags {
 		engine = append(engine, name)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/embedded"
+	"github.com/bphost/bphost/core/httpapi"
 	"github.com/bphost/bphost/core/server"
 	"github.com/bphost/bphost/core/server/listen"
 	"github.com/bphost/bphost/internal/logbridge"
@@ -89,6 +90,11 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			urls = append(urls, l.URL())
 		}
 		out.printf("bphost serve: Buttplug server %q on %s\n", e.Name(), strings.Join(urls, ", "))
+		stopPanel, err := startPanel(ctx, sf.httpAddr, sf.restPort, e, out)
+		if err != nil {
+			return err
+		}
+		defer stopPanel()
 		if len(a.g.simulate) > 0 {
 			out.printf("simulated devices (found when a client scans): %s\n", strings.Join(a.g.simulate, ", "))
 		}
@@ -125,4 +131,23 @@ func (l *lockedWriter) printf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.w, format, args...)
+}
+
+// startPanel serves the control panel and REST API (core/httpapi) when
+// --http or --rest-api-port asks for it, and prints its URL. It stops
+// driving devices when ctx ends, before the deferred e.Close stops them.
+func startPanel(ctx context.Context, httpAddr string, restPort int, e *embedded.Server, out *lockedWriter) (stop func(), err error) {
+	addr, err := httpapi.ResolveAddr(httpAddr, restPort)
+	if err != nil {
+		return nil, usageError("serve: %v", err)
+	}
+	if addr == "" {
+		return func() {}, nil
+	}
+	p, err := httpapi.Start(ctx, addr, httpapi.Config{Devices: e.Devices, Sessions: e.Server, Simulated: e.Simulated, ServerName: e.Name()})
+	if err != nil {
+		return nil, err
+	}
+	out.printf("bphost serve: control panel on %s (REST API under /api/v1/, header %s: %s)\n", p.URL(), httpapi.TokenHeader, p.Token())
+	return func() { p.Close() }, nil
 }

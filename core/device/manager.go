@@ -31,6 +31,7 @@ import (
 	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/protocols"
+	"github.com/bphost/bphost/internal/observers"
 )
 
 // Defaults of the manager options.
@@ -93,10 +94,11 @@ type Manager struct {
 	opt   options
 	log   *slog.Logger
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	events *eventQueue
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	events   *eventQueue
+	watchers observers.List[Event]
 
 	mu         sync.Mutex
 	devices    map[uint32]*Device
@@ -149,7 +151,16 @@ func (m *Manager) DB() *config.DB { return m.db }
 // subscribed input readings, in order. It is closed by Close.
 func (m *Manager) Events() <-chan Event { return m.events.out }
 
-func (m *Manager) emit(e Event) { m.events.push(e) }
+// Watch calls f with every event Events delivers, as it is emitted, until
+// the returned stop is called. It is for readers beside the one of Events
+// (a control panel next to the server): f runs on the emitting goroutine
+// and must not block.
+func (m *Manager) Watch(f func(Event)) (stop func()) { return m.watchers.Add(f) }
+
+func (m *Manager) emit(e Event) {
+	m.events.push(e)
+	m.watchers.Notify(e)
+}
 
 // StartScanning starts every communication manager. Calling it while
 // scanning is not an error.

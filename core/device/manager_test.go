@@ -651,6 +651,41 @@ func TestScanningFinishedAfterFoundDevices(t *testing.T) {
 	}
 }
 
+// A watcher beside the Events reader sees the same events; once stopped it
+// sees no more.
+func TestWatchBesideEvents(t *testing.T) {
+	r := newRig(t)
+	seen := make(chan device.Event, 64)
+	stop := r.m.Watch(func(e device.Event) { seen <- e })
+	_, d := r.add("Lovense Hush")
+	timeout := time.After(20 * time.Second)
+	for added := false; !added; {
+		select {
+		case e := <-seen:
+			added = e.Kind == device.DeviceAdded
+			if added && (e.Index != d.Index() || e.Device != d) {
+				t.Fatalf("watcher got DeviceAdded of %d, want %d", e.Index, d.Index())
+			}
+		case <-timeout:
+			t.Fatal("watcher saw no DeviceAdded")
+		}
+	}
+	stop()
+	stop()
+	if _, err := r.sim.Add("Lovense Nora"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.StartScanning(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	r.event(device.DeviceAdded) // the Events reader still gets it
+	for len(seen) > 0 {
+		if e := <-seen; e.Kind == device.DeviceAdded {
+			t.Fatalf("stopped watcher got DeviceAdded of %d", e.Index)
+		}
+	}
+}
+
 // A device whose write hangs takes QueueDepth calls, then refuses outputs
 // with ErrBusy at once, but still queues a stop, which reaches the device
 // after the outputs before it; the refused output never does.
