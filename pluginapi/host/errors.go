@@ -13,6 +13,11 @@ var (
 	// ErrPluginExited is the cause of a disconnect when the plugin process
 	// died, and the error of calls made while it is gone.
 	ErrPluginExited = errors.New("plugin process exited")
+	// ErrPluginHung is the cause of a disconnect when the plugin process
+	// stopped answering (Config.HangTimeout) and the host killed it; the
+	// error names the plugin and when it went silent, and matches
+	// ErrPluginExited too.
+	ErrPluginHung = errors.New("plugin hung")
 	// ErrHandshake means the executable did not complete the plugin
 	// handshake: it is not a bphost connector plugin, or speaks another
 	// contract version.

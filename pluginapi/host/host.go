@@ -31,6 +31,11 @@ type Config struct {
 	Checksums *Checksums
 	// StartTimeout bounds start and handshake; 0 means DefaultStartTimeout.
 	StartTimeout time.Duration
+	// HangTimeout is how long a plugin process may leave the host's health
+	// checks unanswered before it is killed and its sessions end with
+	// ErrPluginHung; 0 means DefaultHangTimeout, a negative value turns the
+	// watchdog off.
+	HangTimeout time.Duration
 }
 
 func (c Config) logger() hclog.Logger {
@@ -43,7 +48,9 @@ func (c Config) logger() hclog.Logger {
 // Plugin is a connector plugin the host runs: a process started from an
 // executable (Launch) or a Transport served in this process (NewInProcess).
 // Its connectors share the process. When the process dies, open sessions
-// end with ErrPluginExited and the next Connect starts it again.
+// end with ErrPluginExited and the next Connect starts it again. The host
+// watches every process it runs: one that answers nothing for
+// Config.HangTimeout is killed, and its sessions end with ErrPluginHung.
 type Plugin struct {
 	name  string // the executable's file name, or the transport's name
 	path  string // "" in process
@@ -63,6 +70,7 @@ type instance struct {
 	exited <-chan struct{} // closed when it is gone
 	status func() string   // how it ended; valid once exited is closed
 	stop   func()          // ends it and waits
+	watch  *watchdog       // nil in process or with the watchdog off
 }
 
 // live is every Plugin not closed yet, for Cleanup.
@@ -220,7 +228,8 @@ func (p *Plugin) Connector(opts map[string]string) *Connector {
 }
 
 // Close ends the plugin: open sessions end, the process is asked to exit and
-// killed if it has not within two seconds. Close waits for it. It is
+// killed if it has not within about two seconds, also when it answers
+// nothing (stopped, deadlocked). Close waits for it. It is
 // idempotent; the plugin does not start again.
 func (p *Plugin) Close() error {
 	p.mu.Lock()
@@ -321,13 +330,21 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 		raw, err = rpc.Dispense(wire.PluginKey)
 		if cc, ok := raw.(pb.ConnectorServiceClient); err == nil && ok {
 			log.Debug("plugin started", "plugin", p.name, "pid", run.Pid())
-			return &instance{client: cc, pid: run.Pid(), exited: run.Exited(), status: run.ExitStatus, stop: client.Kill}, nil
+			inst := &instance{client: cc, pid: run.Pid(), exited: run.Exited(), status: run.ExitStatus}
+			if hang := p.cfg.hangTimeout(); hang > 0 {
+				inst.watch = watch(log, p.path, inst, run, hang)
+			}
+			inst.stop = func() {
+				inst.watch.stop()
+				boundedKill(log, p.path, client.Kill, run)
+			}
+			return inst, nil
 		}
 		if err == nil {
 			err = fmt.Errorf("dispensed %T", raw)
 		}
 	}
-	client.Kill()
+	boundedKill(log, p.path, client.Kill, run)
 	return nil, fmt.Errorf("plugin %s: connecting: %w", p.path, err)
 }
 
