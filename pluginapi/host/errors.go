@@ -28,9 +28,10 @@ var (
 	// ErrNotListed means a checksum file is in force and does not list the
 	// plugin.
 	ErrNotListed = errors.New("plugin not listed in checksum file")
-	// ErrInsecure means the plugin or its directory is writable by every
-	// user.
-	ErrInsecure = errors.New("plugin location is world-writable")
+	// ErrInsecure means someone other than root and the host's user could
+	// change what would run: the plugin (or a checksum file) or a directory
+	// on its real path is writable by others or owned by another user.
+	ErrInsecure = errors.New("insecure plugin location")
 	// ErrNoPlugin means no plugin of that name was found.
 	ErrNoPlugin = errors.New("no such plugin")
 )

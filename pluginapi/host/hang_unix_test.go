@@ -55,9 +55,6 @@ func TestStoppedPluginIsKilledAsHung(t *testing.T) {
 		t.Fatalf("Recv of a stopped plugin: %v, want a disconnect caused by ErrPluginHung", err)
 	}
 	mustContain(t, err, linetcpBin, "has not answered since", "killed")
-	if took < hang {
-		t.Errorf("the plugin was taken for hung after %v, before its hang timeout %v", took, hang)
-	}
 	waitGone(t, pid, "hung plugin")
 
 	start := time.Now()

@@ -80,7 +80,13 @@ var (
 )
 
 // Launch starts the plugin executable at path, after checking it with
-// Verify, completes the handshake (go-plugin, gRPC, AutoMTLS, magic cookie,
+// Verify: the real file (symbolic links resolved) and every directory on
+// the way must be owned by root or this user and writable by no one else
+// (a sticky directory such as /tmp may be writable by all if what it holds
+// is ours), and, with a checksum file, its sha256 must match. The file is
+// opened once: it is hashed and then run from that descriptor (a private
+// copy where there is no /proc), so that swapping the file after the check
+// does not run the swapped one. Launch completes the handshake (go-plugin, gRPC, AutoMTLS, magic cookie,
 // contract version) and asks for its Description. ctx bounds all of that;
 // cancelling it kills a plugin still starting. Errors wrap ErrInsecure,
 // ErrNotListed, ErrChecksumMismatch or ErrHandshake where those apply and
@@ -270,9 +276,11 @@ func Cleanup() {
 
 // startProcess starts the executable and completes the handshake.
 func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
-	if err := Verify(p.path, p.cfg.Checksums); err != nil {
+	exe, err := openVerified(p.path, p.cfg.Checksums)
+	if err != nil {
 		return nil, err
 	}
+	defer exe.Close() // the child has its own copy once started
 	log := p.cfg.logger()
 	timeout := p.cfg.StartTimeout
 	if timeout <= 0 {
@@ -290,7 +298,7 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 		HandshakeConfig:  pluginapi.Handshake,
 		VersionedPlugins: wire.PluginSets(pluginapi.ContractVersion, nil),
 		RunnerFunc: func(l hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
-			r, err := proc.New(l, p.path, cmd.Env)
+			r, err := proc.New(l, p.path, cmd.Env, exe)
 			runMu.Lock()
 			run = r
 			runMu.Unlock()
@@ -317,7 +325,7 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 			run.Kill(context.Background())
 		}
 	})
-	_, err := client.Start()
+	_, err = client.Start()
 	stopKill()
 	if err != nil {
 		err = p.startError(ctx, err, run, stderr) // before Kill, which ends the process
