@@ -30,6 +30,10 @@ var Handshake = plugin.HandshakeConfig{
 // the frame streams and their flow control, closing), forwards the plugin's
 // log (Options.Logger) to the host under the plugin's name, and returns when
 // the host ends the plugin or goes away; then every open session is closed.
+// A host that died (even by SIGKILL) leaves broken pipes behind: writing to
+// them does not kill the plugin (SIGPIPE is handled), its log stops going
+// there, and the plugin exits only once every session's Close has returned
+// (within five seconds), so a transport that drives hardware stops it.
 // Whatever the plugin prints on stdout never reaches the handshake. Run by
 // hand, without the host, it says so and exits with status 1; a Description
 // that fails Validate exits with status 1 too.
