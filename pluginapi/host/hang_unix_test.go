@@ -4,6 +4,7 @@ package host_test
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -27,40 +28,45 @@ func stopPlugin(t *testing.T, pid int) {
 }
 
 // A plugin stopped in the middle of a session is found out by the
-// watchdog, killed, and the session ends with ErrPluginHung naming it.
+// watchdog, killed, and the session ends with ErrPluginHung naming it: with
+// a short hang timeout, and with the default (3 s).
 func TestStoppedPluginIsKilledAsHung(t *testing.T) {
-	ctx := testCtx(t)
-	const hang = time.Second
-	p := launch(t, linetcpBin, host.Config{HangTimeout: hang})
-	c, peer := connect(t, ctx, p, nil)
-	exchange(t, ctx, c, peer, 0)
-	pid := p.Pid()
+	for _, hang := range []time.Duration{time.Second, 0} {
+		t.Run(fmt.Sprint(hang), func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			p := launch(t, linetcpBin, host.Config{HangTimeout: hang})
+			c, peer := connect(t, ctx, p, nil)
+			exchange(t, ctx, c, peer, 0)
+			pid := p.Pid()
 
-	got := make(chan error, 1)
-	go func() {
-		_, err := c.Recv(ctx)
-		got <- err
-	}()
-	stopped := time.Now()
-	stopPlugin(t, pid)
-	var err error
-	select {
-	case err = <-got:
-	case <-time.After(hangBound):
-		t.Fatalf("the session of a stopped plugin still runs after %v", hangBound)
-	}
-	took := time.Since(stopped)
-	t.Logf("SIGSTOP of plugin pid %d → session ended after %v (hang timeout %v): %v", pid, took.Round(time.Millisecond), hang, err)
-	if !errors.Is(err, connector.ErrDisconnected) || !errors.Is(err, host.ErrPluginHung) || !errors.Is(err, host.ErrPluginExited) {
-		t.Fatalf("Recv of a stopped plugin: %v, want a disconnect caused by ErrPluginHung", err)
-	}
-	mustContain(t, err, linetcpBin, "has not answered since", "killed")
-	waitGone(t, pid, "hung plugin")
+			got := make(chan error, 1)
+			go func() {
+				_, err := c.Recv(ctx)
+				got <- err
+			}()
+			stopped := time.Now()
+			stopPlugin(t, pid)
+			var err error
+			select {
+			case err = <-got:
+			case <-time.After(hangBound):
+				t.Fatalf("the session of a stopped plugin still runs after %v", hangBound)
+			}
+			t.Logf("SIGSTOP of plugin pid %d → session ended after %v (hang timeout %v, 0 is the default %v): %v",
+				pid, time.Since(stopped).Round(time.Millisecond), hang, host.DefaultHangTimeout, err)
+			if !errors.Is(err, connector.ErrDisconnected) || !errors.Is(err, host.ErrPluginHung) || !errors.Is(err, host.ErrPluginExited) {
+				t.Fatalf("Recv of a stopped plugin: %v, want a disconnect caused by ErrPluginHung", err)
+			}
+			mustContain(t, err, linetcpBin, "has not answered since", "killed")
+			waitGone(t, pid, "hung plugin")
 
-	start := time.Now()
-	c.Close()
-	p.Close()
-	t.Logf("Close after the hang took %v", time.Since(start).Round(time.Millisecond))
+			start := time.Now()
+			c.Close()
+			p.Close()
+			t.Logf("Close after the hang took %v", time.Since(start).Round(time.Millisecond))
+		})
+	}
 }
 
 // Closing a stopped plugin (watchdog off, so nothing else kills it) does

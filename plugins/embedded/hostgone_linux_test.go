@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -139,12 +140,14 @@ func waitCall(t *testing.T, ctx context.Context, z *fakebluez.BlueZ, member stri
 	}
 }
 
-// waitExit waits until process pid has exited, at most until deadline, and
-// returns when it was seen gone.
+// waitExit waits until process pid has exited (reaped or not), at most
+// until deadline, and returns when it was seen gone.
 func waitExit(t *testing.T, pid int, deadline time.Time) time.Time {
 	t.Helper()
 	for time.Now().Before(deadline) {
-		if syscall.Kill(pid, 0) != nil {
+		// Gone, or a zombie (state Z) not reaped yet by its new parent.
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if i := bytes.LastIndexByte(stat, ')'); err != nil || (i > 0 && i+2 < len(stat) && stat[i+2] == 'Z') {
 			return time.Now()
 		}
 		time.Sleep(5 * time.Millisecond)
