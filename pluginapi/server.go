@@ -25,12 +25,13 @@ type server struct {
 	desc Description
 	log  hclog.Logger
 
-	mu       sync.Mutex
-	next     uint64
-	sessions map[uint64]*pluginSession
-	stopped  bool
-	pumps    sync.WaitGroup // goroutines carrying host frames to sessions
-	open     sync.WaitGroup // sessions whose transport Close has not returned
+	mu        sync.Mutex
+	next      uint64
+	sessions  map[uint64]*pluginSession
+	stopped   bool
+	pumps     sync.WaitGroup // goroutines carrying host frames to sessions
+	open      sync.WaitGroup // sessions whose transport Close has not returned
+	closeOnce sync.Once      // of a Transport that is an io.Closer
 }
 
 // attachTimeout is how long an opened session waits for its frame stream.
@@ -234,8 +235,9 @@ func (s *server) streamEnd(ctx context.Context, p *pluginSession, err error) err
 
 // Stop closes every session, waits until each one's transport Close has
 // returned (also those another goroutine was closing: a plugin exits after
-// Stop, and must not cut a transport's stop short) and waits for the frame
-// pumps. No session opens after it.
+// Stop, and must not cut a transport's stop short), waits for the frame
+// pumps, then closes a Transport that is an io.Closer (once). No session
+// opens after it.
 func (s *server) Stop() {
 	s.mu.Lock()
 	s.stopped = true
@@ -247,6 +249,13 @@ func (s *server) Stop() {
 	}
 	s.open.Wait()
 	s.pumps.Wait()
+	if c, ok := s.tr.(io.Closer); ok {
+		s.closeOnce.Do(func() {
+			if err := c.Close(); err != nil {
+				s.log.Warn("closing the transport", "err", err)
+			}
+		})
+	}
 }
 
 func describeToProto(d Description) *pb.DescribeResponse {

@@ -270,7 +270,7 @@ func TestQueueOutputsKeepsOrder(t *testing.T) {
 	var waits []func(context.Context) error
 	queue := func(v int32) {
 		t.Helper()
-		w, err := d.QueueOutputs(ctx, []device.FeatureOutput{{Feature: 0, Command: vib(v)}})
+		w, err := d.QueueOutputs([]device.FeatureOutput{{Feature: 0, Command: vib(v)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func TestQueueOutputsKeepsOrder(t *testing.T) {
 	if got := writes(sd); strings.Join(got, " ") != "DeviceType; Vibrate:5;" {
 		t.Fatalf("writes = %q, want the latest value only", got)
 	}
-	if _, err := d.QueueOutputs(ctx, []device.FeatureOutput{{Feature: 0, Command: vib(21)}}); !errors.Is(err, device.ErrOutOfRange) {
+	if _, err := d.QueueOutputs([]device.FeatureOutput{{Feature: 0, Command: vib(21)}}); !errors.Is(err, device.ErrOutOfRange) {
 		t.Fatalf("out of range: %v", err)
 	}
 }
@@ -615,5 +615,103 @@ func TestStopHaltsInterpolatedMovement(t *testing.T) {
 		if w != after[0] {
 			t.Fatalf("the Onyx moved after the stop: %q then %q", last, after)
 		}
+	}
+}
+
+// A device whose write hangs takes QueueDepth calls, then refuses outputs
+// with ErrBusy at once, but still queues a stop, which reaches the device
+// after the outputs before it; the refused output never does.
+func TestFullQueueRefusesOutputsNotStops(t *testing.T) {
+	r := newRig(t, device.WithIOTimeout(2*time.Second))
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Hush")
+	sd.HangWrites(true)
+	queue := func(v int32) (func(context.Context) error, error) {
+		return d.QueueOutputs([]device.FeatureOutput{{Feature: 0, Command: vib(v)}})
+	}
+	first, err := queue(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ch := sd.Changed()
+		if sd.Blocked() == 1 {
+			break
+		}
+		<-ch
+	}
+	var waits []func(context.Context) error
+	for i := range device.QueueDepth {
+		w, err := queue(int32(2 + i%2)) // alternate, so no value is a repeat
+		if err != nil {
+			t.Fatalf("output %d of %d: %v", i+1, device.QueueDepth, err)
+		}
+		waits = append(waits, w)
+	}
+	if _, err := queue(7); !errors.Is(err, device.ErrBusy) {
+		t.Fatalf("output past the queue: %v, want ErrBusy", err)
+	}
+	stop, err := d.QueueStop(ctx, nil, true, true)
+	if err != nil {
+		t.Fatalf("stop behind a full queue: %v", err)
+	}
+	sd.HangWrites(false)
+	if err := first(ctx); !errors.Is(err, device.ErrTimeout) {
+		t.Fatalf("hung write: %v, want ErrTimeout", err)
+	}
+	for _, w := range waits {
+		if err := w(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(writes(sd), " ")
+	if got != "DeviceType; Vibrate:0;" {
+		t.Fatalf("writes = %q, want the stop to win the coalesced queue", got)
+	}
+}
+
+// Subscriptions queued without waiting take effect in call order, behind
+// the device's earlier calls.
+func TestSubscriptionsKeepCallOrder(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("KGoal Boost")
+	var waits []func(context.Context) error
+	for i := range 6 {
+		cmd := protocol.InputCommandSubscribe
+		if i%2 == 1 {
+			cmd = protocol.InputCommandUnsubscribe
+		}
+		w, err := d.QueueInput(0, protocol.InputPressure, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	for i, w := range waits {
+		if err := w(ctx); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	var kinds []string
+	for _, rec := range sd.Records() {
+		switch rec.Kind {
+		case simulated.RecordSubscribe:
+			kinds = append(kinds, "sub")
+		case simulated.RecordUnsubscribe:
+			kinds = append(kinds, "unsub")
+		}
+	}
+	if got := strings.Join(kinds, " "); got != "sub unsub sub unsub sub unsub" {
+		t.Fatalf("device saw %q", got)
+	}
+	if sd.Notify(comm.EndpointRxPressure, []byte{0, 0, 0, 1, 2, 3, 4}) {
+		t.Fatal("subscribed after the last unsubscribe")
+	}
+	if _, err := d.QueueInput(0, protocol.InputPressure, protocol.InputCommandRead); !errors.Is(err, device.ErrUnsupported) {
+		t.Fatalf("queued read: %v, want ErrUnsupported", err)
 	}
 }

@@ -97,7 +97,7 @@ func (t testTransport) Describe() pluginapi.Description {
 func TestConformanceInProcess(t *testing.T) {
 	peers := &pipePeers{peers: map[string]*pipePeer{}}
 	plugintest.Run(t, plugintest.Config{
-		Start:   plugintest.InProcess(testTransport{newTransport(peers.serve)}),
+		Start:   plugintest.InProcess(testTransport{newTransport(peers.serve, nil)}),
 		NewPeer: peers.newPeer,
 	})
 }
@@ -210,7 +210,7 @@ func TestBinaryDrivesSimulatedDevice(t *testing.T) {
 
 // Bad option values are refused before a server starts, naming the problem.
 func TestBadOptions(t *testing.T) {
-	p, err := host.NewInProcess(newTransport(serveEmbedded), host.Config{})
+	p, err := host.NewInProcess(newEmbeddedTransport(), host.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
