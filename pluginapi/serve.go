@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
+	"time"
 
 	"github.com/bphost/bphost/pluginapi/internal/wire"
 	"github.com/hashicorp/go-hclog"
@@ -28,6 +30,10 @@ var Handshake = plugin.HandshakeConfig{
 // the frame streams and their flow control, closing), forwards the plugin's
 // log (Options.Logger) to the host under the plugin's name, and returns when
 // the host ends the plugin or goes away; then every open session is closed.
+// A host that died (even by SIGKILL) leaves broken pipes behind: writing to
+// them does not kill the plugin (SIGPIPE is handled), its log stops going
+// there, and the plugin exits only once every session's Close has returned
+// (within five seconds), so a transport that drives hardware stops it.
 // Whatever the plugin prints on stdout never reaches the handshake. Run by
 // hand, without the host, it says so and exits with status 1; a Description
 // that fails Validate exits with status 1 too.
@@ -41,17 +47,22 @@ func Serve(t Transport) {
 		fmt.Fprintln(os.Stderr, cookieMessage(desc.Name, got))
 		os.Exit(1)
 	}
+	// The host reads the plugin's stderr (its log) and stdout. Once the
+	// host is gone those pipes are broken: a write to them must fail, not
+	// kill the plugin with SIGPIPE before its sessions are closed.
+	survivePipes()
+	out := &hostOutput{w: os.Stderr}
 	log := hclog.New(&hclog.LoggerOptions{
 		Name:       desc.Name,
 		Level:      hclog.Trace,
-		Output:     os.Stderr,
+		Output:     out,
 		JSONFormat: true,
 	})
 	srv := newServer(t, desc, log)
 	done := make(chan struct{})
 	defer close(done)
 	if os.Getenv(wire.EnvWatchStdin) == "1" {
-		go exitWhenHostGone(os.Stdin, log, srv, done)
+		go exitWhenHostGone(os.Stdin, out, srv, done)
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
@@ -76,17 +87,49 @@ func cookieMessage(name, got string) string {
 		name, Handshake.MagicCookieKey, got, Handshake.MagicCookieValue, ContractVersion)
 }
 
+// hostGoneStop bounds how long a plugin whose host is gone waits for its
+// sessions to close (a transport stopping its hardware) before it exits.
+const hostGoneStop = 5 * time.Second
+
 // exitWhenHostGone reads r, the pipe the host holds open, until EOF: the host
-// has exited (even by SIGKILL), so the plugin closes its sessions and exits.
-// It returns without exiting when done is closed first.
-func exitWhenHostGone(r io.Reader, log hclog.Logger, srv *server, done <-chan struct{}) {
+// has exited (even by SIGKILL), so the plugin stops logging to the host's
+// dead pipe, closes its sessions (each transport's Close: a transport that
+// drives hardware stops it there) and exits. It returns without exiting when
+// done is closed first.
+func exitWhenHostGone(r io.Reader, out *hostOutput, srv *server, done <-chan struct{}) {
 	_, _ = io.Copy(io.Discard, r)
 	select {
 	case <-done:
 		return
 	default:
 	}
-	log.Info("host is gone; exiting")
-	srv.Stop()
+	out.gone.Store(true)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		srv.Stop()
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(hostGoneStop):
+	}
 	os.Exit(0)
+}
+
+// hostOutput is the plugin's log output, the host's end of its stderr. Once
+// the host is gone (or a write fails: the pipe is broken) it discards, so
+// that a plugin outliving its host never blocks or fails on its log.
+type hostOutput struct {
+	w    io.Writer
+	gone atomic.Bool
+}
+
+func (o *hostOutput) Write(b []byte) (int, error) {
+	if o.gone.Load() {
+		return len(b), nil
+	}
+	if _, err := o.w.Write(b); err != nil {
+		o.gone.Store(true)
+	}
+	return len(b), nil
 }

@@ -30,6 +30,7 @@ type server struct {
 	sessions  map[uint64]*pluginSession
 	stopped   bool
 	pumps     sync.WaitGroup // goroutines carrying host frames to sessions
+	open      sync.WaitGroup // sessions whose transport Close has not returned
 	closeOnce sync.Once      // of a Transport that is an io.Closer
 }
 
@@ -46,6 +47,9 @@ type pluginSession struct {
 	byHost   bool  // the host asked for the end
 	failure  error // why the session was ended here, if it was
 	closed   bool
+
+	closeOnce sync.Once
+	onClosed  func() // after the transport's Close returned
 }
 
 func newServer(tr Transport, desc Description, log hclog.Logger) *server {
@@ -68,17 +72,21 @@ func init() {
 	}
 }
 
-// end closes the transport session once. byHost says the host asked for
-// it; failure, when not nil, is why this side gave up on it.
+// end closes the transport session once and returns when it is closed,
+// whoever closes it. byHost says the host asked for it; failure, when not
+// nil, is why this side gave up on it (the first end's reasons are kept).
 func (p *pluginSession) end(byHost bool, failure error) {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
+	if !p.closed {
+		p.closed, p.byHost, p.failure = true, byHost, failure
 	}
-	p.closed, p.byHost, p.failure = true, byHost, failure
 	p.mu.Unlock()
-	p.sess.Close()
+	p.closeOnce.Do(func() {
+		p.sess.Close()
+		if p.onClosed != nil {
+			p.onClosed()
+		}
+	})
 }
 
 func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeResponse, error) {
@@ -103,7 +111,8 @@ func (s *server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 		return nil, status.Error(codes.Unavailable, "plugin is shutting down")
 	}
 	s.next++
-	p := &pluginSession{id: s.next, sess: sess}
+	p := &pluginSession{id: s.next, sess: sess, onClosed: s.open.Done}
+	s.open.Add(1)
 	s.sessions[p.id] = p
 	s.log.Debug("session opened", "session", p.id)
 	// A host that never attaches (it gave up on the Open) leaves no session.
@@ -224,8 +233,11 @@ func (s *server) streamEnd(ctx context.Context, p *pluginSession, err error) err
 	return wire.ToStatus(err, codes.Aborted)
 }
 
-// Stop closes every session and waits for the frame pumps. No session opens
-// after it.
+// Stop closes every session, waits until each one's transport Close has
+// returned (also those another goroutine was closing: a plugin exits after
+// Stop, and must not cut a transport's stop short), waits for the frame
+// pumps, then closes a Transport that is an io.Closer (once). No session
+// opens after it.
 func (s *server) Stop() {
 	s.mu.Lock()
 	s.stopped = true
@@ -235,6 +247,7 @@ func (s *server) Stop() {
 	for _, p := range sessions {
 		p.end(true, nil)
 	}
+	s.open.Wait()
 	s.pumps.Wait()
 	if c, ok := s.tr.(io.Closer); ok {
 		s.closeOnce.Do(func() {

@@ -126,8 +126,10 @@ func describePlugin(ctx context.Context, f host.Found, sums *host.Checksums, log
 			info.Checksum = "MISMATCH"
 		case errors.Is(err, host.ErrNotListed):
 			info.Checksum = "not listed"
+		case errors.Is(err, host.ErrInsecure):
+			info.Checksum = "not checked: insecure location"
 		default:
-			info.Checksum = "refused"
+			info.Checksum = "not checked: unreadable"
 		}
 		info.Error = err.Error()
 		return info

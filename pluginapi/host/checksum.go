@@ -3,14 +3,13 @@ package host
 import (
 	"bufio"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/hashicorp/go-plugin"
 )
 
 // Checksums is a checksum file: the sha256 each plugin executable must have.
@@ -95,13 +94,26 @@ func clip(s string) string {
 	return s
 }
 
-// LoadChecksums reads the checksum file at path.
+// LoadChecksums reads the checksum file at path. A checksum file others may
+// change decides nothing: it is refused (ErrInsecure) on the rules that hold
+// for plugins (see Launch).
 func LoadChecksums(path string) (*Checksums, error) {
-	f, err := os.Open(path)
+	real, err := resolveSafe("checksum file", path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(real)
 	if err != nil {
 		return nil, fmt.Errorf("checksum file: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("checksum file: %w", err)
+	}
+	if err := checkFile("checksum file", path, fi); err != nil {
+		return nil, err
+	}
 	return ParseChecksums(f, path)
 }
 
@@ -117,60 +129,68 @@ func (c *Checksums) Lookup(name string) (sum []byte, ok bool) {
 // Len is the number of plugins listed.
 func (c *Checksums) Len() int { return len(c.sums) }
 
-// verify checks path against the file with go-plugin's SecureConfig. The
-// host calls SecureConfig.Check itself, just before starting the process,
-// because go-plugin ignores ClientConfig.SecureConfig's path when a
-// RunnerFunc starts the plugin (see internal/proc).
-func (c *Checksums) verify(path string) error {
+// verify checks the open plugin file f, found at path, against the
+// checksum file: the hash is of the very file the host then runs.
+func (c *Checksums) verify(path string, f *os.File) error {
 	name := filepath.Base(path)
 	l, ok := c.sums[name]
 	if !ok {
 		return fmt.Errorf("refusing plugin %s: %w %s (add its `sha256sum` line, or run without the checksum file)",
 			path, ErrNotListed, c.source)
 	}
-	sc := &plugin.SecureConfig{Checksum: l.sum, Hash: sha256.New()}
-	match, err := sc.Check(path)
-	if err != nil {
-		return fmt.Errorf("refusing plugin %s: checksum: %w", path, err)
-	}
-	if !match {
-		return fmt.Errorf("refusing plugin %s: %w: its sha256 is %s, checksum file %s line %d expects %s",
-			path, ErrChecksumMismatch, fileSum(path), c.source, l.line, hex.EncodeToString(l.sum))
-	}
-	return nil
-}
-
-// fileSum is the hex sha256 of a file, for messages.
-func fileSum(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return "unreadable (" + err.Error() + ")"
-	}
-	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "unreadable (" + err.Error() + ")"
+		return fmt.Errorf("refusing plugin %s: checksum: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// Verify checks that the plugin at path may run: neither it nor its
-// directory is writable by every user (Unix), and, when sums is not nil, it
-// is listed there with its sha256. Errors wrap ErrInsecure, ErrNotListed or
-// ErrChecksumMismatch and name the file and the reason. Launch calls it.
-func Verify(path string, sums *Checksums) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("plugin %s: %w", path, err)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("refusing plugin %s: checksum: %w", path, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("refusing plugin %s: not a regular file (%s)", path, fi.Mode().Type())
-	}
-	if err := checkWritable(path, fi); err != nil {
-		return err
-	}
-	if sums != nil {
-		return sums.verify(path)
+	if sum := h.Sum(nil); subtle.ConstantTimeCompare(sum, l.sum) != 1 {
+		return fmt.Errorf("refusing plugin %s: %w: its sha256 is %x, checksum file %s line %d expects %x",
+			path, ErrChecksumMismatch, sum, c.source, l.line, l.sum)
 	}
 	return nil
+}
+
+// Verify checks that the plugin at path may run (see Launch): the checks of
+// openVerified, on a file it then closes. Errors wrap ErrInsecure,
+// ErrNotListed or ErrChecksumMismatch and name the file and the reason.
+func Verify(path string, sums *Checksums) error {
+	f, err := openVerified(path, sums)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// openVerified resolves path's symbolic links, checking every directory on
+// the way (resolveSafe), opens the real file once and checks the open file:
+// a regular file, owned by root or this user, writable by no one else, and,
+// when sums is not nil, listed there with its sha256. The host runs the file
+// it returns, not the path again, so that a file swapped after the check is
+// not the one that runs.
+func openVerified(path string, sums *Checksums) (*os.File, error) {
+	real, err := resolveSafe("plugin", path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("refusing plugin %s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if err == nil {
+		err = checkFile("plugin", path, fi)
+	}
+	if err == nil && sums != nil {
+		err = sums.verify(path, f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

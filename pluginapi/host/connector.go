@@ -24,7 +24,8 @@ import (
 // so, pluginapi.ErrInvalidOptions for bad options; a session that ends reports
 // connector.ErrDisconnected with its cause (connector.ErrPeerClosed when the
 // server closed it, ErrPluginExited with the exit status when the plugin
-// process died, a *RemoteError for other transport failures).
+// process died, ErrPluginHung (and ErrPluginExited) when the host killed a
+// plugin that stopped answering, a *RemoteError for other transport failures).
 type Connector struct {
 	p    *Plugin
 	opts map[string]string
@@ -146,6 +147,9 @@ func exitCause(p *Plugin, inst *instance) error {
 	case <-inst.exited:
 	case <-time.After(exitWait):
 		return nil
+	}
+	if hung := inst.watch.hungError(); hung != nil {
+		return hung
 	}
 	if p.isClosed() {
 		return fmt.Errorf("plugin %s was closed by the host: %w", p.name, connector.ErrClosed)

@@ -13,6 +13,11 @@ var (
 	// ErrPluginExited is the cause of a disconnect when the plugin process
 	// died, and the error of calls made while it is gone.
 	ErrPluginExited = errors.New("plugin process exited")
+	// ErrPluginHung is the cause of a disconnect when the plugin process
+	// stopped answering (Config.HangTimeout) and the host killed it; the
+	// error names the plugin and when it went silent, and matches
+	// ErrPluginExited too.
+	ErrPluginHung = errors.New("plugin hung")
 	// ErrHandshake means the executable did not complete the plugin
 	// handshake: it is not a bphost connector plugin, or speaks another
 	// contract version.
@@ -23,9 +28,10 @@ var (
 	// ErrNotListed means a checksum file is in force and does not list the
 	// plugin.
 	ErrNotListed = errors.New("plugin not listed in checksum file")
-	// ErrInsecure means the plugin or its directory is writable by every
-	// user.
-	ErrInsecure = errors.New("plugin location is world-writable")
+	// ErrInsecure means someone other than root and the host's user could
+	// change what would run: the plugin (or a checksum file) or a directory
+	// on its real path is writable by others or owned by another user.
+	ErrInsecure = errors.New("insecure plugin location")
 	// ErrNoPlugin means no plugin of that name was found.
 	ErrNoPlugin = errors.New("no such plugin")
 )

@@ -31,6 +31,11 @@ type Config struct {
 	Checksums *Checksums
 	// StartTimeout bounds start and handshake; 0 means DefaultStartTimeout.
 	StartTimeout time.Duration
+	// HangTimeout is how long a plugin process may leave the host's health
+	// checks unanswered before it is killed and its sessions end with
+	// ErrPluginHung; 0 means DefaultHangTimeout, a negative value turns the
+	// watchdog off.
+	HangTimeout time.Duration
 }
 
 func (c Config) logger() hclog.Logger {
@@ -43,7 +48,9 @@ func (c Config) logger() hclog.Logger {
 // Plugin is a connector plugin the host runs: a process started from an
 // executable (Launch) or a Transport served in this process (NewInProcess).
 // Its connectors share the process. When the process dies, open sessions
-// end with ErrPluginExited and the next Connect starts it again.
+// end with ErrPluginExited and the next Connect starts it again. The host
+// watches every process it runs: one that answers nothing for
+// Config.HangTimeout is killed, and its sessions end with ErrPluginHung.
 type Plugin struct {
 	name  string // the executable's file name, or the transport's name
 	path  string // "" in process
@@ -63,6 +70,7 @@ type instance struct {
 	exited <-chan struct{} // closed when it is gone
 	status func() string   // how it ended; valid once exited is closed
 	stop   func()          // ends it and waits
+	watch  *watchdog       // nil in process or with the watchdog off
 }
 
 // live is every Plugin not closed yet, for Cleanup.
@@ -72,7 +80,13 @@ var (
 )
 
 // Launch starts the plugin executable at path, after checking it with
-// Verify, completes the handshake (go-plugin, gRPC, AutoMTLS, magic cookie,
+// Verify: the real file (symbolic links resolved) and every directory on
+// the way must be owned by root or this user and writable by no one else
+// (a sticky directory such as /tmp may be writable by all if what it holds
+// is ours), and, with a checksum file, its sha256 must match. The file is
+// opened once: it is hashed and then run from that descriptor (a private
+// copy where there is no /proc), so that swapping the file after the check
+// does not run the swapped one. Launch completes the handshake (go-plugin, gRPC, AutoMTLS, magic cookie,
 // contract version) and asks for its Description. ctx bounds all of that;
 // cancelling it kills a plugin still starting. Errors wrap ErrInsecure,
 // ErrNotListed, ErrChecksumMismatch or ErrHandshake where those apply and
@@ -220,7 +234,8 @@ func (p *Plugin) Connector(opts map[string]string) *Connector {
 }
 
 // Close ends the plugin: open sessions end, the process is asked to exit and
-// killed if it has not within two seconds. Close waits for it. It is
+// killed if it has not within about two seconds, also when it answers
+// nothing (stopped, deadlocked). Close waits for it. It is
 // idempotent; the plugin does not start again.
 func (p *Plugin) Close() error {
 	p.mu.Lock()
@@ -261,9 +276,11 @@ func Cleanup() {
 
 // startProcess starts the executable and completes the handshake.
 func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
-	if err := Verify(p.path, p.cfg.Checksums); err != nil {
+	exe, err := openVerified(p.path, p.cfg.Checksums)
+	if err != nil {
 		return nil, err
 	}
+	defer exe.Close() // the child has its own copy once started
 	log := p.cfg.logger()
 	timeout := p.cfg.StartTimeout
 	if timeout <= 0 {
@@ -281,7 +298,7 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 		HandshakeConfig:  pluginapi.Handshake,
 		VersionedPlugins: wire.PluginSets(pluginapi.ContractVersion, nil),
 		RunnerFunc: func(l hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
-			r, err := proc.New(l, p.path, cmd.Env)
+			r, err := proc.New(l, p.path, cmd.Env, exe)
 			runMu.Lock()
 			run = r
 			runMu.Unlock()
@@ -308,7 +325,7 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 			run.Kill(context.Background())
 		}
 	})
-	_, err := client.Start()
+	_, err = client.Start()
 	stopKill()
 	if err != nil {
 		err = p.startError(ctx, err, run, stderr) // before Kill, which ends the process
@@ -321,13 +338,21 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 		raw, err = rpc.Dispense(wire.PluginKey)
 		if cc, ok := raw.(pb.ConnectorServiceClient); err == nil && ok {
 			log.Debug("plugin started", "plugin", p.name, "pid", run.Pid())
-			return &instance{client: cc, pid: run.Pid(), exited: run.Exited(), status: run.ExitStatus, stop: client.Kill}, nil
+			inst := &instance{client: cc, pid: run.Pid(), exited: run.Exited(), status: run.ExitStatus}
+			if hang := p.cfg.hangTimeout(); hang > 0 {
+				inst.watch = watch(log, p.path, inst, run, hang)
+			}
+			inst.stop = func() {
+				inst.watch.stop()
+				boundedKill(log, p.path, client.Kill, run)
+			}
+			return inst, nil
 		}
 		if err == nil {
 			err = fmt.Errorf("dispensed %T", raw)
 		}
 	}
-	client.Kill()
+	boundedKill(log, p.path, client.Kill, run)
 	return nil, fmt.Errorf("plugin %s: connecting: %w", p.path, err)
 }
 

@@ -41,24 +41,38 @@ type Runner struct {
 	exited  chan struct{} // closed once the process is reaped
 	waitErr error         // the exit status; set before exited is closed
 	killed  atomic.Bool   // Kill was called: an exit is not the plugin's doing
+	cleanup func()        // removes what runFile made, after the process ends
 }
 
 var _ runner.Runner = (*Runner)(nil)
 
-// New prepares path to run with the environment go-plugin chose.
-func New(log hclog.Logger, path string, env []string) (*Runner, error) {
+// New prepares the plugin to run with the environment go-plugin chose. exe,
+// when not nil, is the plugin file opened (and checked) at path: that very
+// file runs, not whatever path names by then (see runFile); the caller
+// closes it after Start.
+func New(log hclog.Logger, path string, env []string, exe *os.File) (*Runner, error) {
 	cmd := exec.Command(path)
+	cleanup := func() {}
+	if exe != nil {
+		var err error
+		if cleanup, err = runFile(cmd, exe); err != nil {
+			return nil, fmt.Errorf("plugin %s: %w", path, err)
+		}
+	}
 	cmd.Env = append(env, wire.EnvWatchStdin+"=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
+		cleanup()
 		return nil, err
 	}
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
+		cleanup()
 		return nil, err
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
+		cleanup()
 		return nil, fmt.Errorf("plugin stdin pipe: %w", err)
 	}
 	cmd.Stdin = r
@@ -70,6 +84,7 @@ func New(log hclog.Logger, path string, env []string) (*Runner, error) {
 		stderr:   errPipe,
 		lifeline: w,
 		exited:   make(chan struct{}),
+		cleanup:  cleanup,
 	}, nil
 }
 
@@ -79,6 +94,7 @@ func (p *Runner) Start(context.Context) error {
 	p.cmd.Stdin.(*os.File).Close() // the child has its copy
 	if err != nil {
 		p.lifeline.Close()
+		p.cleanup()
 		close(p.exited)
 		return err
 	}
@@ -93,6 +109,7 @@ func (p *Runner) Discard() {
 	p.lifeline.Close()
 	p.stdout.Close()
 	p.stderr.Close()
+	p.cleanup()
 }
 
 // Wait waits for the process to end; then Exited is closed.
@@ -100,6 +117,7 @@ func (p *Runner) Wait(context.Context) error {
 	err := p.cmd.Wait()
 	p.waitErr = err
 	p.lifeline.Close()
+	p.cleanup()
 	close(p.exited)
 	return err
 }
