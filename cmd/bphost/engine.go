@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/device/comm/btle"
+	"github.com/bphost/bphost/core/device/comm/wsdevice"
 	"github.com/bphost/bphost/core/server/listen"
 )
 
@@ -26,6 +27,8 @@ type serveFlags struct {
 	useBLE     bool
 	bleAdapter string
 	useSerial  bool
+	useDevWS   bool
+	devWSPort  portFlag
 	httpAddr   string
 	restPort   int
 
@@ -49,23 +52,19 @@ var refusedEngineFlags = map[string]struct {
 	takesValue bool
 	why        string
 }{
-	"websocket-client-address":     {true, "bphost serve does not connect out to a websocket client"},
-	"frontend-websocket-port":      {true, "there is no Intiface Central frontend protocol"},
-	"use-hid":                      {false, "there is no HID backend"},
-	"use-lovense-dongle-serial":    {false, "there is no Lovense dongle backend"},
-	"use-lovense-dongle-hid":       {false, "there is no Lovense dongle backend"},
-	"use-xinput":                   {false, "there is no XInput gamepad backend"},
-	"use-lovense-connect":          {false, "there is no Lovense Connect backend"},
-	"broadcast-server-mdns":        {false, "there is no mDNS advertising"},
-	"mdns-suffix":                  {true, "there is no mDNS advertising"},
-	"repeater":                     {false, "there is no repeater mode"},
-	"repeater-port":                {true, "there is no repeater mode"},
-	"crash-main-thread":            {false, "it is a debug flag of the Engine"},
-	"crash-task-thread":            {false, "it is a debug flag of the Engine"},
-	"use-device-websocket-server":  {false, "the device websocket server is not wired into serve yet"},
-	"device-websocket-server-port": {true, "the device websocket server is not wired into serve yet"},
-	// To add --use-device-websocket-server and --device-websocket-server-port:
-	// delete their two entries above and register them in register below.
+	"websocket-client-address":  {true, "bphost serve does not connect out to a websocket client"},
+	"frontend-websocket-port":   {true, "there is no Intiface Central frontend protocol"},
+	"use-hid":                   {false, "there is no HID backend"},
+	"use-lovense-dongle-serial": {false, "there is no Lovense dongle backend"},
+	"use-lovense-dongle-hid":    {false, "there is no Lovense dongle backend"},
+	"use-xinput":                {false, "there is no XInput gamepad backend"},
+	"use-lovense-connect":       {false, "there is no Lovense Connect backend"},
+	"broadcast-server-mdns":     {false, "there is no mDNS advertising"},
+	"mdns-suffix":               {true, "there is no mDNS advertising"},
+	"repeater":                  {false, "there is no repeater mode"},
+	"repeater-port":             {true, "there is no repeater mode"},
+	"crash-main-thread":         {false, "it is a debug flag of the Engine"},
+	"crash-task-thread":         {false, "it is a debug flag of the Engine"},
 }
 
 func (s *serveFlags) register(fs *flag.FlagSet) {
@@ -78,6 +77,8 @@ func (s *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&s.useBLE, "use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
 	fs.StringVar(&s.bleAdapter, "ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
 	fs.BoolVar(&s.useSerial, "use-serial", false, "drive serial devices on the ports the user device config names")
+	fs.BoolVar(&s.useDevWS, "use-device-websocket-server", false, "accept devices that dial in over websocket (DIY firmware, bridges), named by the user device config")
+	fs.Var(&s.devWSPort, "device-websocket-server-port", "`port` of the device websocket server (default 54817; loopback unless --websocket-use-all-interfaces)")
 	fs.StringVar(&s.httpAddr, "http", "", "serve the control panel and the REST API on `host:port` (a bare port binds 127.0.0.1)")
 	fs.IntVar(&s.restPort, "rest-api-port", 0, "the REST API and panel on 127.0.0.1:`port` (Intiface Engine's flag; same as --http)")
 	fs.Var(&s.wsPort, "websocket-port", "serve websockets on this `port` of 127.0.0.1 (the Engine's flag: --listen ws://127.0.0.1:PORT)")
@@ -90,6 +91,20 @@ func (s *serveFlags) register(fs *flag.FlagSet) {
 	for name, r := range refusedEngineFlags {
 		fs.Var(&refusedFlag{name: name, takesValue: r.takesValue, given: s.refused}, name, hiddenUsage)
 	}
+}
+
+// deviceWebsocketAddr is where the device websocket server listens:
+// loopback unless --websocket-use-all-interfaces (the Engine always uses
+// every interface).
+func (s *serveFlags) deviceWebsocketAddr() string {
+	host, port := "127.0.0.1", strconv.Itoa(wsdevice.DefaultPort)
+	if s.wsAllIfaces {
+		host = "0.0.0.0"
+	}
+	if s.devWSPort.set {
+		port = strconv.Itoa(int(s.devWSPort.port))
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // serveConfig is what serve runs with once the flags are resolved.

@@ -53,14 +53,16 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		}
 		out := &lockedWriter{w: a.stdout}
 		e, err := embedded.New(embedded.Config{
-			DB:          db,
-			Simulate:    a.g.simulate,
-			BluetoothLE: sf.useBLE,
-			BLEAdapter:  sf.bleAdapter,
-			Serial:      sf.useSerial,
-			Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
-			Device:      []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
-			Server:      append(srvOpts, server.WithSessionObserver(func(ev server.SessionEvent) { printSession(out, ev) })),
+			DB:                  db,
+			Simulate:            a.g.simulate,
+			BluetoothLE:         sf.useBLE,
+			BLEAdapter:          sf.bleAdapter,
+			Serial:              sf.useSerial,
+			DeviceWebsocket:     sf.useDevWS,
+			DeviceWebsocketAddr: sf.deviceWebsocketAddr(),
+			Warn:                func(err error) { log.Warn(embedded.WarnLabel(err), "reason", err.Error()) },
+			Device:              []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
+			Server:              append(srvOpts, server.WithSessionObserver(func(ev server.SessionEvent) { printSession(out, ev) })),
 		})
 		if err != nil {
 			return err

@@ -57,6 +57,18 @@ type Config struct {
 	Device []device.Option
 }
 
+// WarnLabel names, for a log line, the backend that a Warn error says is
+// off.
+func WarnLabel(err error) string {
+	switch {
+	case errors.Is(err, btle.ErrUnavailable):
+		return "bluetooth LE off"
+	case errors.Is(err, wsdevice.ErrListen):
+		return "device websocket server off"
+	}
+	return "device backend off"
+}
+
 // Server is a server.Server with its own device manager and simulated
 // backend, for applications and plugins that run everything in process.
 // Close shuts down the server, then the devices.

@@ -228,7 +228,7 @@ func newServer(opts pluginapi.Options) (*embedded.Server, error) {
 		BLEAdapter:          opts.String("ble-adapter"),
 		DeviceWebsocket:     opts.Bool("use-device-websocket-server"),
 		DeviceWebsocketAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		Warn:                func(err error) { log.Warn(backendOff(err), "reason", err.Error()) },
+		Warn:                func(err error) { log.Warn(embedded.WarnLabel(err), "reason", err.Error()) },
 		Server:              []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
 		Device:              []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
 	})
@@ -245,18 +245,6 @@ func newServer(opts pluginapi.Options) (*embedded.Server, error) {
 	}
 	log.Info("embedded server ready", "devices", strings.Join(names, ", "))
 	return e, nil
-}
-
-// backendOff is the warning of a device backend that could not start;
-// `bphost` matches "bluetooth LE off".
-func backendOff(err error) string {
-	switch {
-	case errors.Is(err, btle.ErrUnavailable):
-		return "bluetooth LE off"
-	case errors.Is(err, wsdevice.ErrListen):
-		return "device websocket server off"
-	}
-	return "device backend off"
 }
 
 func splitNames(s string) []string {
