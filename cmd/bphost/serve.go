@@ -102,7 +102,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 func printSession(out *lockedWriter, ev server.SessionEvent) {
 	line := fmt.Sprintf("%s session %s", time.Now().Format("15:04:05.000"), ev.Kind)
 	if ev.Client != "" {
-		line += fmt.Sprintf(": client %q", ev.Client)
+		line += fmt.Sprintf(": client %q", server.DisplayName(ev.Client))
 	}
 	if ev.Version != 0 {
 		line += fmt.Sprintf(" (spec %s)", ev.Version)

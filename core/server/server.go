@@ -30,6 +30,8 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultStopTimeout      = 5 * time.Second
+	// DefaultMaxPending bounds the connections waiting for their handshake.
+	DefaultMaxPending = 64
 )
 
 // Sentinel errors callers branch on with errors.Is.
@@ -43,6 +45,9 @@ var (
 	ErrHandshakeTimeout = errors.New("server: no handshake in time")
 	// ErrPingTimeout: the client missed its ping deadline.
 	ErrPingTimeout = errors.New("server: client missed its ping deadline")
+	// ErrCrowded: more connections were waiting for their handshake than
+	// WithMaxPending allows, and this one was the oldest: it was dropped.
+	ErrCrowded = errors.New("server: too many connections waiting for their handshake; the oldest was dropped")
 )
 
 type options struct {
@@ -51,6 +56,7 @@ type options struct {
 	handshake    time.Duration
 	writeTimeout time.Duration
 	stopTimeout  time.Duration
+	maxPending   int
 	log          *slog.Logger
 	observe      func(SessionEvent)
 }
@@ -77,6 +83,14 @@ func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writ
 // WithStopTimeout bounds stopping every device when a session ends (default
 // DefaultStopTimeout).
 func WithStopTimeout(d time.Duration) Option { return func(o *options) { o.stopTimeout = d } }
+
+// WithMaxPending bounds the connections that have not sent their
+// RequestServerInfo yet (default DefaultMaxPending); when one more arrives
+// the oldest of them is dropped with ErrCrowded. Such connections never
+// hold the server: only a handshake takes the one client slot, so a
+// silent connection (a web page, a client reconnecting in a loop) cannot
+// keep a real client out, and this bound keeps them from piling up.
+func WithMaxPending(n int) Option { return func(o *options) { o.maxPending = n } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -115,7 +129,8 @@ func (k SessionEventKind) String() string {
 // SessionEvent reports the life of client sessions.
 type SessionEvent struct {
 	Kind SessionEventKind
-	// Client is the ClientName of the handshake ("" before one).
+	// Client is the ClientName of the handshake ("" before one), whole:
+	// show it with DisplayName.
 	Client string
 	// Version is the spec version agreed in the handshake.
 	Version protocol.Version
@@ -138,9 +153,10 @@ type Server struct {
 	pumpDone chan struct{}
 	conns    sync.WaitGroup // ServeConn calls in flight
 
-	mu     sync.Mutex
-	cur    *session // the session holding the server, until its devices stopped
-	closed bool
+	mu      sync.Mutex
+	cur     *session   // the session holding the server, until its devices stopped
+	pending []*session // connections before their handshake, oldest first
+	closed  bool
 }
 
 // New returns a server over dm. It starts following dm's events at once.
@@ -150,9 +166,13 @@ func New(dm DeviceManager, opts ...Option) *Server {
 		handshake:    DefaultHandshakeTimeout,
 		writeTimeout: DefaultWriteTimeout,
 		stopTimeout:  DefaultStopTimeout,
+		maxPending:   DefaultMaxPending,
 	}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.maxPending < 1 {
+		o.maxPending = 1
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
@@ -189,10 +209,16 @@ func (s *Server) pump() {
 
 // ServeConn runs one client session on conn and returns when it is over
 // and every device was stopped; it closes conn. The client left on its
-// own when ReadFrame reports io.EOF or connector.ErrPeerClosed. While another client has
-// the server, conn is answered with an ERROR_INIT Error and closed, and
-// the result wraps ErrBusy. A session that is ending is waited for. The
-// result is nil when the client left on its own.
+// own when ReadFrame reports io.EOF or connector.ErrPeerClosed.
+//
+// A connection holds the server only from its valid RequestServerInfo on:
+// before that it waits beside the others (at most WithMaxPending of them,
+// the oldest dropped with ErrCrowded, each for at most the handshake
+// timeout) and keeps no one out. A handshake while another client has the
+// server gives that session a moment to end (a reconnect after a crash),
+// waits for its devices to stop, and otherwise is answered with an
+// ERROR_INIT Error: the result then wraps ErrBusy. The result is nil when
+// the client left on its own.
 func (s *Server) ServeConn(ctx context.Context, conn connector.FrameConn) error {
 	s.mu.Lock()
 	if s.closed {
@@ -201,72 +227,82 @@ func (s *Server) ServeConn(ctx context.Context, conn connector.FrameConn) error 
 		return ErrClosed
 	}
 	s.conns.Add(1)
+	ss := newSession(s, conn)
+	s.pending = append(s.pending, ss)
+	var crowded *session
+	if len(s.pending) > s.opt.maxPending {
+		crowded = s.pending[0]
+		s.pending = s.pending[1:]
+	}
 	s.mu.Unlock()
 	defer s.conns.Done()
-
-	ss, err := s.admit(ctx, conn, 0)
-	var first []byte
-	if errors.Is(err, ErrBusy) {
-		// The client in the way may be gone without the server having
-		// noticed yet (a reconnect after a crash): decide on the new
-		// client's first frame, not on its arrival, and give the old
-		// session a moment to notice.
-		f, ferr := s.firstFrame(conn)
-		if ferr != nil {
-			// Gone before saying anything: nothing to answer.
-			conn.Close()
-			s.notify(SessionEvent{Kind: SessionRefused, Err: err})
-			return err
-		}
-		if ss, err = s.admit(ctx, conn, busyGrace); err == nil {
-			ss.first = *f
-		} else {
-			first = *f
-		}
-	}
-	if err != nil {
-		s.refuse(conn, err, first)
-		return err
+	if crowded != nil {
+		crowded.end(ErrCrowded)
 	}
 	cause := ss.run(ctx)
-	s.release(ss)
+	s.mu.Lock()
+	held := s.cur == ss
+	s.unpend(ss)
+	s.mu.Unlock()
+	if held {
+		s.release(ss)
+		return cause
+	}
+	// It never drove a device: nothing to stop.
+	client, version := ss.identity()
+	kind := SessionEnded
+	if errors.Is(cause, ErrBusy) || errors.Is(cause, ErrCrowded) {
+		kind = SessionRefused
+	}
+	s.log.Info("connection closed before its session started", "client", DisplayName(client), "cause", cause)
+	s.notify(SessionEvent{Kind: kind, Client: client, Version: version, Err: cause})
 	return cause
+}
+
+// unpend removes ss from the connections waiting for their handshake; s.mu
+// is held.
+func (s *Server) unpend(ss *session) {
+	for i, p := range s.pending {
+		if p == ss {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
+			return
+		}
+	}
 }
 
 // busyGrace is how long a client arriving while another is connected
 // waits for that one to end before it is refused.
 const busyGrace = 250 * time.Millisecond
 
-// admit makes a session for conn the current one. While another session
-// runs, it waits up to grace for it to end.
-func (s *Server) admit(ctx context.Context, conn connector.FrameConn, grace time.Duration) (*session, error) {
-	deadline := time.Now().Add(grace)
+// take makes ss, whose client just sent a valid handshake, the current
+// session. While another session runs, it waits up to busyGrace for it to
+// end, then for its devices to stop.
+func (s *Server) take(ss *session) error {
+	deadline := time.Now().Add(busyGrace)
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return nil, ErrClosed
+			return ErrClosed
 		}
 		prev := s.cur
 		if prev == nil {
-			ss := newSession(s, conn)
 			s.cur = ss
+			s.unpend(ss)
 			s.mu.Unlock()
-			return ss, nil
+			return nil
 		}
 		s.mu.Unlock()
 		if !prev.ended() {
-			if err := waitEnd(ctx, prev, time.Until(deadline)); err != nil {
-				return nil, err
+			if err := waitEnd(ss.ctx, prev, time.Until(deadline)); err != nil {
+				return err
 			}
 		}
 		// The previous client is gone; its devices are being stopped.
 		select {
 		case <-prev.released:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.ctx.Done():
-			return nil, ErrClosed
+		case <-ss.ctx.Done():
+			return ss.ctx.Err()
 		}
 	}
 }
@@ -338,7 +374,7 @@ func (s *Server) release(ss *session) {
 	s.mu.Unlock()
 	close(ss.released)
 	client, version := ss.identity()
-	s.log.Info("session ended", "client", client, "cause", ss.cause)
+	s.log.Info("session ended", "client", DisplayName(client), "cause", ss.cause)
 	s.notify(SessionEvent{Kind: SessionEnded, Client: client, Version: version, Err: ss.cause})
 }
 

@@ -125,7 +125,7 @@ func (ss *session) describe() string {
 	if client == "" {
 		return "a client is connecting"
 	}
-	return fmt.Sprintf("client %q, spec %s", client, v)
+	return fmt.Sprintf("client %q, spec %s", DisplayName(client), v)
 }
 
 // fail tells the client why its session ends, then ends it.
@@ -321,6 +321,17 @@ func (ss *session) handshake(e *protocol.Envelope) {
 		info = &protocol.ServerInfoV0{ID: id, ServerName: name, MessageVersion: uint32(v), MaxPingTime: ping}
 	}
 
+	ss.mu.Lock()
+	ss.client, ss.version = client, v
+	ss.mu.Unlock()
+	// Only now does the connection take the server: one that never says
+	// hello keeps no one out.
+	if err := ss.srv.take(ss); err != nil {
+		ss.send(protocol.NewError(id, protocol.ErrorInit, "%v", err))
+		ss.end(err)
+		return
+	}
+
 	ss.evMu.Lock()
 	ss.mu.Lock()
 	ss.ready, ss.version, ss.client, ss.dec = true, v, client, dec
@@ -335,7 +346,7 @@ func (ss *session) handshake(e *protocol.Envelope) {
 	if ss.srv.opt.maxPing > 0 {
 		ss.goTracked(ss.watchdog)
 	}
-	ss.log.Info("client connected", "client", client, "version", v)
+	ss.log.Info("client connected", "client", DisplayName(client), "version", v)
 	ss.srv.notify(SessionEvent{Kind: SessionStarted, Client: client, Version: v})
 }
 
