@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
@@ -23,6 +24,11 @@ const (
 	laneDepth = 256
 	maxReads  = 64
 )
+
+// drainTimeout bounds how long a session whose client closed its sending
+// side (a TCP half-close, a websocket close) goes on answering the commands
+// it had already sent, before it ends and every device stops.
+const drainTimeout = 2 * time.Second
 
 // session is one client connection from its first frame until its
 // goroutines are gone. The reader (the goroutine of ServeConn) decodes and
@@ -50,6 +56,13 @@ type session struct {
 	ping  chan struct{} // a Ping arrived
 
 	writeMu sync.Mutex
+
+	// work counts the commands queued or running whose answer the client
+	// has yet to get; drain waits for it to fall to zero.
+	workMu   sync.Mutex
+	work     int
+	idle     chan struct{} // closed when work falls to zero, while drain waits
+	draining atomic.Bool   // the client closed its sending side
 
 	// evMu orders what the client learns about devices: the ServerInfo, the
 	// device lists and the device events.
@@ -166,7 +179,13 @@ func (ss *session) run(parent context.Context) error {
 				ss.send(protocol.NewError(0, protocol.ErrorMsg, "%v", err))
 				continue
 			}
-			if errors.Is(err, io.EOF) || errors.Is(err, connector.ErrPeerClosed) {
+			if errors.Is(err, io.EOF) {
+				// The client is done sending; it may still be reading,
+				// as after a TCP half-close: answer what it sent.
+				ss.draining.Store(true)
+				ss.drain()
+				err = nil
+			} else if errors.Is(err, connector.ErrPeerClosed) {
 				err = nil
 			} else {
 				err = fmt.Errorf("read from client: %w", err)
@@ -186,6 +205,52 @@ func (ss *session) goTracked(f func()) {
 		defer ss.wg.Done()
 		f()
 	}()
+}
+
+// goWork runs f, which answers a command, as work drain waits for.
+func (ss *session) goWork(f func()) {
+	ss.addWork()
+	ss.goTracked(func() {
+		defer ss.doneWork()
+		f()
+	})
+}
+
+func (ss *session) addWork() {
+	ss.workMu.Lock()
+	ss.work++
+	ss.workMu.Unlock()
+}
+
+func (ss *session) doneWork() {
+	ss.workMu.Lock()
+	defer ss.workMu.Unlock()
+	ss.work--
+	if ss.work == 0 && ss.idle != nil {
+		close(ss.idle)
+		ss.idle = nil
+	}
+}
+
+// drain waits, at most drainTimeout, until every command the client sent
+// was answered.
+func (ss *session) drain() {
+	ss.workMu.Lock()
+	if ss.work == 0 {
+		ss.workMu.Unlock()
+		return
+	}
+	idle := make(chan struct{})
+	ss.idle = idle
+	ss.workMu.Unlock()
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+		ss.log.Warn("client closed its side with commands still running; ending the session", "after", drainTimeout)
+	case <-ss.done:
+	}
 }
 
 // send writes msgs as one frame. A write that fails ends the session.
@@ -210,6 +275,11 @@ func (ss *session) send(msgs ...protocol.Message) {
 	ctx, cancel := context.WithTimeout(context.Background(), ss.srv.opt.writeTimeout)
 	defer cancel()
 	if err := ss.conn.WriteFrame(ctx, frame); err != nil {
+		if ss.draining.Load() {
+			// It closed its sending side and is gone now: it left.
+			ss.end(nil)
+			return
+		}
 		ss.end(fmt.Errorf("write to client: %w", err))
 	}
 }
@@ -506,6 +576,7 @@ func (ss *session) enqueue(index uint32, job func(context.Context), wait bool) b
 				select {
 				case j := <-lane:
 					j(ss.ctx)
+					ss.doneWork()
 				case <-ss.ctx.Done():
 					return
 				}
@@ -513,11 +584,13 @@ func (ss *session) enqueue(index uint32, job func(context.Context), wait bool) b
 		})
 	}
 	ss.mu.Unlock()
+	ss.addWork()
 	if !wait {
 		select {
 		case lane <- job:
 			return true
 		default:
+			ss.doneWork()
 			return false
 		}
 	}
@@ -525,6 +598,7 @@ func (ss *session) enqueue(index uint32, job func(context.Context), wait bool) b
 	case lane <- job:
 		return true
 	case <-ss.ctx.Done():
+		ss.doneWork()
 		return false
 	}
 }
@@ -578,7 +652,7 @@ func (ss *session) flush(b *batch) {
 		}
 		wait, err := d.QueueOutputs(ctx, all)
 		if err == nil {
-			ss.goTracked(func() {
+			ss.goWork(func() {
 				err := wait(ss.ctx)
 				for _, e := range entries {
 					ss.reply(e.id, err)
@@ -598,7 +672,7 @@ func (ss *session) flush(b *batch) {
 				ss.reply(e.id, err)
 				continue
 			}
-			ss.goTracked(func() { ss.reply(e.id, wait(ss.ctx)) })
+			ss.goWork(func() { ss.reply(e.id, wait(ss.ctx)) })
 		}
 	}
 	if !ss.enqueue(index, job, false) {
@@ -620,7 +694,7 @@ func (ss *session) stopAll(id uint32, inputs, outputs bool) {
 			queued++
 		}
 	}
-	ss.goTracked(func() {
+	ss.goWork(func() {
 		var errs []error
 		for range queued {
 			select {
@@ -663,7 +737,7 @@ func (ss *session) read(d Device, feature uint32, t protocol.InputType, answer f
 		answer(0, protocol.NewError(0, protocol.ErrorDevice, "%d reads are waiting for devices; try again later", maxReads))
 		return
 	}
-	ss.goTracked(func() {
+	ss.goWork(func() {
 		v, err := d.Input(ss.ctx, feature, t, protocol.InputCommandRead)
 		// The slot is free once the device answered, before the client
 		// hears it: a client that reads again on the reply must find room.
