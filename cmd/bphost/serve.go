@@ -28,6 +28,8 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 	maxPing := fs.Duration("max-ping-time", 0, "drop clients that do not ping within this `time` (0: no ping needed)")
 	useBLE := fs.Bool("use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
 	bleAdapter := fs.String("ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
+	var allowOrigins listFlag
+	fs.Var(&allowOrigins, "allow-origin", "let browser pages from this `origin` use ws:// listeners: https://app.example.com, app.example.com or *.example.com (repeatable; default: any origin, as Intiface)")
 	useSerial := fs.Bool("use-serial", false, "drive serial devices on the ports the user device config names")
 	return func(ctx context.Context) error {
 		if len(listenURLs) == 0 {
@@ -76,7 +78,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			}
 		}()
 		for _, u := range listenURLs {
-			l, err := listen.Listen(ctx, u)
+			l, err := listen.Listen(ctx, u, listen.WithAllowedOrigins(allowOrigins...), listen.WithLogger(logbridge.Slog(log.Named("listen"))))
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", u, err)
 			}
@@ -87,6 +89,11 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			urls = append(urls, l.URL())
 		}
 		out.printf("bphost serve: Buttplug server %q on %s\n", e.Name(), strings.Join(urls, ", "))
+		for _, l := range ls {
+			if strings.HasPrefix(l.URL(), "ws:") {
+				out.printf("%s lets in %s\n", l.URL(), l.Policy())
+			}
+		}
 		if len(a.g.simulate) > 0 {
 			out.printf("simulated devices (found when a client scans): %s\n", strings.Join(a.g.simulate, ", "))
 		}
