@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -95,7 +96,8 @@ func (l *Listener) Close() error { return l.l.Close() }
 // Listen binds a listener for a URL: ws://host:port, tcp://host:port or
 // unix:///path. A URL without a host binds loopback only; listening on
 // other interfaces must be asked for by naming them (0.0.0.0 for all).
-// A missing port is 12345 for ws and 12346 for tcp. A stale Unix socket
+// A missing port is 12345 for ws and 12346 for tcp; unix:// is
+// stream.DefaultSocketPath (its per-user directory made, 0700). A stale Unix socket
 // file left by a dead server is replaced; the socket is made accessible to
 // its owner only. TCP connections (tcp:// and ws://) get keepalive
 // probes (see KeepAlive).
@@ -144,8 +146,11 @@ func Listen(ctx context.Context, rawURL string, opts ...Option) (*Listener, erro
 		if path == "" {
 			path = u.Opaque
 		}
-		if u.Host != "" || path == "" {
-			return nil, fmt.Errorf("listen %q: want unix:///absolute/path", rawURL)
+		if rawURL == "unix://" {
+			path = stream.DefaultSocketPath()
+		}
+		if u.Host != "" || !filepath.IsAbs(path) {
+			return nil, fmt.Errorf("listen %q: want unix:///absolute/path, or unix:// for %s", rawURL, stream.DefaultSocketPath())
 		}
 		l, err := listenUnix(ctx, &lc, path)
 		if err != nil {
@@ -159,6 +164,9 @@ func Listen(ctx context.Context, rawURL string, opts ...Option) (*Listener, erro
 }
 
 func listenUnix(ctx context.Context, lc *net.ListenConfig, path string) (net.Listener, error) {
+	if err := stream.PrepareSocketPath(path, true); err != nil {
+		return nil, err
+	}
 	l, err := lc.Listen(ctx, "unix", path)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		// Only a socket nobody answers on is removed: a live server keeps it.
