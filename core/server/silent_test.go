@@ -19,50 +19,38 @@ import (
 func TestSilentStreamClientStopped(t *testing.T) {
 	r := newRig(t, rigOpts{server: []server.Option{server.WithMaxPingTime(300 * time.Millisecond)}})
 	sd := r.connected("Lovense Hush")
-	ls := serve(t, r.srv, "tcp://127.0.0.1:0", "unix://"+socketPath(t))
-	for i, l := range ls {
-		scheme, addr, _ := strings.Cut(l.URL(), "://")
-		t.Run(scheme, func(t *testing.T) {
-			conn, err := net.DialTimeout(scheme, addr, wait)
-			if err != nil {
+	eachStream(t, r, func(t *testing.T, i int, conn net.Conn, in *bufio.Scanner) {
+		send := func(line string) {
+			t.Helper()
+			if _, err := conn.Write([]byte(line + "\n")); err != nil {
 				t.Fatal(err)
 			}
-			defer conn.Close()
-			_ = conn.SetDeadline(time.Now().Add(wait))
-			in := bufio.NewScanner(conn)
-			in.Buffer(nil, 1<<20)
-			send := func(line string) {
-				t.Helper()
-				if _, err := conn.Write([]byte(line + "\n")); err != nil {
-					t.Fatal(err)
+		}
+		until := func(sub string) {
+			t.Helper()
+			for in.Scan() {
+				if strings.Contains(in.Text(), sub) {
+					return
 				}
 			}
-			until := func(sub string) {
-				t.Helper()
-				for in.Scan() {
-					if strings.Contains(in.Text(), sub) {
-						return
-					}
-				}
-				t.Fatalf("no %s: %v", sub, in.Err())
-			}
-			send(`[{"RequestServerInfo":{"Id":1,"ClientName":"silent","ProtocolVersionMajor":4,"ProtocolVersionMinor":0}}]`)
-			until(`"MaxPingTime":300`)
-			send(`[{"OutputCmd":{"Id":2,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":9}}}}]`)
-			until(`{"Ok":{"Id":2}}`)
-			hasWrite(t, sd, "Vibrate:9;")
-			// Silence.
-			until(`"ErrorCode":2`)
-			if in.Scan() {
-				t.Fatalf("after ERROR_PING: %s", in.Text())
-			}
-			if err := in.Err(); err != nil && !errors.Is(err, net.ErrClosed) {
-				t.Logf("end of the connection: %v", err)
-			}
-			if e := r.sessionEvent(server.SessionEnded, i+1); !errors.Is(e.Err, server.ErrPingTimeout) {
-				t.Fatalf("session end: %v", e.Err)
-			}
-			lastWrite(t, sd, "Vibrate:0;")
-		})
-	}
+			t.Fatalf("no %s: %v", sub, in.Err())
+		}
+		send(`[{"RequestServerInfo":{"Id":1,"ClientName":"silent","ProtocolVersionMajor":4,"ProtocolVersionMinor":0}}]`)
+		until(`"MaxPingTime":300`)
+		send(`[{"OutputCmd":{"Id":2,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":9}}}}]`)
+		until(`{"Ok":{"Id":2}}`)
+		hasWrite(t, sd, "Vibrate:9;")
+		// Silence.
+		until(`"ErrorCode":2`)
+		if in.Scan() {
+			t.Fatalf("after ERROR_PING: %s", in.Text())
+		}
+		if err := in.Err(); err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Logf("end of the connection: %v", err)
+		}
+		if e := r.sessionEvent(server.SessionEnded, i+1); !errors.Is(e.Err, server.ErrPingTimeout) {
+			t.Fatalf("session end: %v", e.Err)
+		}
+		lastWrite(t, sd, "Vibrate:0;")
+	})
 }

@@ -1,7 +1,6 @@
 package listen
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -21,9 +20,9 @@ func checkOrigins(patterns []string) error {
 				return fmt.Errorf("allowed origin %q: want scheme://host[:port], exactly, or a host pattern like *.example.com", p)
 			}
 		case strings.Contains(p[1:], "*") || (strings.HasPrefix(p, "*") && !strings.HasPrefix(p, "*.")):
-			return fmt.Errorf("allowed origin %q: a wildcard is allowed only as a leading *.", p)
+			return fmt.Errorf("allowed origin %q: a wildcard is allowed only as a leading \"*.\"", p)
 		case strings.ContainsAny(p, "/:"):
-			return errors.New("allowed origin " + p + ": want a host name, *.domain, or scheme://host[:port]")
+			return fmt.Errorf("allowed origin %q: want a host name, *.domain, or scheme://host[:port]", p)
 		}
 	}
 	return nil
