@@ -210,3 +210,35 @@ func TestPendingConnectionsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A connection that closes before its handshake, while a client drives a
+// toy, is no session end: the toy keeps going and the first SessionEnded
+// is the real client's.
+func TestSilentConnectionEndIsNoSessionEnd(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	sd := r.connected("Lovense Hush")
+	ctx := ctxT(t)
+	c := client.New("real")
+	if err := c.Connect(ctx, r.srv.Connector()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Devices()[0].Vibrate(ctx, client.Steps(7)); err != nil {
+		t.Fatal(err)
+	}
+	quiet := r.srv.Connector()
+	if err := quiet.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := &raw{t: t, c: quiet}
+	q.send(`[{"Ping":{"Id":7}}]`)
+	q.expectError(7, 1)
+	quiet.Close() // returns once the server is done with it
+	lastWrite(t, sd, "Vibrate:7;")
+	if err := c.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := r.sessionEvent(server.SessionEnded, 1); e.Client != "real" {
+		t.Fatalf("first session end: %+v", e)
+	}
+	lastWrite(t, sd, "Vibrate:0;")
+}

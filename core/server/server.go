@@ -109,7 +109,9 @@ const (
 	SessionStarted SessionEventKind = iota + 1
 	// SessionEnded: a session ended and every device was stopped.
 	SessionEnded
-	// SessionRefused: a client was turned away (Err says why).
+	// SessionRefused: a connection was turned away before its session
+	// started (Err says why): another client has the server, no handshake
+	// in time, too many waiting, the server closed.
 	SessionRefused
 )
 
@@ -248,14 +250,15 @@ func (s *Server) ServeConn(ctx context.Context, conn connector.FrameConn) error 
 		s.release(ss)
 		return cause
 	}
-	// It never drove a device: nothing to stop.
+	// It never became a session and drove no device: nothing to stop, and
+	// no SessionEnded, which would claim every device stopped while
+	// another client may be driving them. A connection that just closed
+	// is not worth a word.
 	client, version := ss.identity()
-	kind := SessionEnded
-	if errors.Is(cause, ErrBusy) || errors.Is(cause, ErrCrowded) {
-		kind = SessionRefused
-	}
 	s.log.Info("connection closed before its session started", "client", DisplayName(client), "cause", cause)
-	s.notify(SessionEvent{Kind: kind, Client: client, Version: version, Err: cause})
+	if cause != nil {
+		s.notify(SessionEvent{Kind: SessionRefused, Client: client, Version: version, Err: cause})
+	}
 	return cause
 }
 
