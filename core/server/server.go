@@ -370,15 +370,17 @@ func (s *Server) release(ss *session) {
 	if err := s.dm.StopAll(ctx); err != nil {
 		s.log.Error("stopping devices after session", "err", err)
 	}
+	// Reported before the next client may start: what an observer sees
+	// at SessionEnded is the state the session left.
+	client, version := ss.identity()
+	s.log.Info("session ended", "client", DisplayName(client), "cause", ss.cause)
+	s.notify(SessionEvent{Kind: SessionEnded, Client: client, Version: version, Err: ss.cause})
 	s.mu.Lock()
 	if s.cur == ss {
 		s.cur = nil
 	}
 	s.mu.Unlock()
 	close(ss.released)
-	client, version := ss.identity()
-	s.log.Info("session ended", "client", DisplayName(client), "cause", ss.cause)
-	s.notify(SessionEvent{Kind: SessionEnded, Client: client, Version: version, Err: ss.cause})
 }
 
 func (s *Server) notify(e SessionEvent) {
