@@ -11,7 +11,9 @@ FUZZTIME  ?= 30s
 SMOKETIME ?= 2000x
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble panel-screenshot bench fuzz fuzz-smoke clean
+SOAK      ?= 10m
+
+.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble panel-screenshot bench fuzz fuzz-smoke soak clean
 
 all: build
 
@@ -36,6 +38,10 @@ unit:
 crossbuild:
 	GOOS=windows GOARCH=amd64 $(GO) build ./...
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+
+## soak: the server for $(SOAK) under client processes killed and frozen at random (not part of test)
+soak:
+	SOAK=$(SOAK) $(GO) test -count=1 -timeout 3h -run '^TestSoak$$' -v ./internal/soak
 
 ## generate: regenerate the gRPC code of pluginapi with pinned tools
 generate:

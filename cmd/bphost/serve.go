@@ -81,7 +81,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			}
 		}()
 		for _, u := range sc.listen {
-			l, err := listen.Listen(ctx, u)
+			l, err := listen.Listen(ctx, u, listen.WithAllowedOrigins(sf.allowOrigins...), listen.WithLogger(logbridge.Slog(log.Named("listen"))))
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", u, err)
 			}
@@ -92,6 +92,11 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			urls = append(urls, l.URL())
 		}
 		out.printf("bphost serve: Buttplug server %q on %s\n", e.Name(), strings.Join(urls, ", "))
+		for _, l := range ls {
+			if strings.HasPrefix(l.URL(), "ws:") {
+				out.printf("%s lets in %s\n", l.URL(), l.Policy())
+			}
+		}
 		stopPanel, err := startPanel(ctx, sf.httpAddr, sf.restPort, e, out)
 		if err != nil {
 			return err
@@ -112,7 +117,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 func printSession(out *lockedWriter, ev server.SessionEvent) {
 	line := fmt.Sprintf("%s session %s", time.Now().Format("15:04:05.000"), ev.Kind)
 	if ev.Client != "" {
-		line += fmt.Sprintf(": client %q", ev.Client)
+		line += fmt.Sprintf(": client %q", server.DisplayName(ev.Client))
 	}
 	if ev.Version != 0 {
 		line += fmt.Sprintf(" (spec %s)", ev.Version)

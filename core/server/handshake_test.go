@@ -172,7 +172,8 @@ func TestHandshakeDeadline(t *testing.T) {
 		t.Fatalf("got %+v", e)
 	}
 	c.closed()
-	if e := r.sessionEvent(server.SessionEnded, 1); !errors.Is(e.Err, server.ErrHandshakeTimeout) {
+	// It never became a session (it held nothing): a refusal.
+	if e := r.sessionEvent(server.SessionRefused, 1); !errors.Is(e.Err, server.ErrHandshakeTimeout) {
 		t.Fatalf("session end: %v", e.Err)
 	}
 }

@@ -31,6 +31,8 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultStopTimeout      = 5 * time.Second
+	// DefaultMaxPending bounds the connections waiting for their handshake.
+	DefaultMaxPending = 64
 )
 
 // Sentinel errors callers branch on with errors.Is.
@@ -44,6 +46,9 @@ var (
 	ErrHandshakeTimeout = errors.New("server: no handshake in time")
 	// ErrPingTimeout: the client missed its ping deadline.
 	ErrPingTimeout = errors.New("server: client missed its ping deadline")
+	// ErrCrowded: more connections were waiting for their handshake than
+	// WithMaxPending allows, and this one was the oldest: it was dropped.
+	ErrCrowded = errors.New("server: too many connections waiting for their handshake; the oldest was dropped")
 )
 
 type options struct {
@@ -52,6 +57,7 @@ type options struct {
 	handshake    time.Duration
 	writeTimeout time.Duration
 	stopTimeout  time.Duration
+	maxPending   int
 	log          *slog.Logger
 	observe      func(SessionEvent)
 }
@@ -79,6 +85,14 @@ func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writ
 // DefaultStopTimeout).
 func WithStopTimeout(d time.Duration) Option { return func(o *options) { o.stopTimeout = d } }
 
+// WithMaxPending bounds the connections that have not sent their
+// RequestServerInfo yet (default DefaultMaxPending); when one more arrives
+// the oldest of them is dropped with ErrCrowded. Such connections never
+// hold the server: only a handshake takes the one client slot, so a
+// silent connection (a web page, a client reconnecting in a loop) cannot
+// keep a real client out, and this bound keeps them from piling up.
+func WithMaxPending(n int) Option { return func(o *options) { o.maxPending = n } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
@@ -96,7 +110,9 @@ const (
 	SessionStarted SessionEventKind = iota + 1
 	// SessionEnded: a session ended and every device was stopped.
 	SessionEnded
-	// SessionRefused: a client was turned away (Err says why).
+	// SessionRefused: a connection was turned away before its session
+	// started (Err says why): another client has the server, no handshake
+	// in time, too many waiting, the server closed.
 	SessionRefused
 )
 
@@ -116,7 +132,8 @@ func (k SessionEventKind) String() string {
 // SessionEvent reports the life of client sessions.
 type SessionEvent struct {
 	Kind SessionEventKind
-	// Client is the ClientName of the handshake ("" before one).
+	// Client is the ClientName of the handshake ("" before one), whole:
+	// show it with DisplayName.
 	Client string
 	// Version is the spec version agreed in the handshake.
 	Version protocol.Version
@@ -140,9 +157,10 @@ type Server struct {
 	conns    sync.WaitGroup // ServeConn calls in flight
 	watch    observers.List[SessionEvent]
 
-	mu     sync.Mutex
-	cur    *session // the session holding the server, until its devices stopped
-	closed bool
+	mu      sync.Mutex
+	cur     *session   // the session holding the server, until its devices stopped
+	pending []*session // connections before their handshake, oldest first
+	closed  bool
 }
 
 // New returns a server over dm. It starts following dm's events at once.
@@ -152,9 +170,13 @@ func New(dm DeviceManager, opts ...Option) *Server {
 		handshake:    DefaultHandshakeTimeout,
 		writeTimeout: DefaultWriteTimeout,
 		stopTimeout:  DefaultStopTimeout,
+		maxPending:   DefaultMaxPending,
 	}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.maxPending < 1 {
+		o.maxPending = 1
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
@@ -191,10 +213,16 @@ func (s *Server) pump() {
 
 // ServeConn runs one client session on conn and returns when it is over
 // and every device was stopped; it closes conn. The client left on its
-// own when ReadFrame reports io.EOF or connector.ErrPeerClosed. While another client has
-// the server, conn is answered with an ERROR_INIT Error and closed, and
-// the result wraps ErrBusy. A session that is ending is waited for. The
-// result is nil when the client left on its own.
+// own when ReadFrame reports io.EOF or connector.ErrPeerClosed.
+//
+// A connection holds the server only from its valid RequestServerInfo on:
+// before that it waits beside the others (at most WithMaxPending of them,
+// the oldest dropped with ErrCrowded, each for at most the handshake
+// timeout) and keeps no one out. A handshake while another client has the
+// server gives that session a moment to end (a reconnect after a crash),
+// waits for its devices to stop, and otherwise is answered with an
+// ERROR_INIT Error: the result then wraps ErrBusy. The result is nil when
+// the client left on its own.
 func (s *Server) ServeConn(ctx context.Context, conn connector.FrameConn) error {
 	s.mu.Lock()
 	if s.closed {
@@ -203,72 +231,83 @@ func (s *Server) ServeConn(ctx context.Context, conn connector.FrameConn) error 
 		return ErrClosed
 	}
 	s.conns.Add(1)
+	ss := newSession(s, conn)
+	s.pending = append(s.pending, ss)
+	var crowded *session
+	if len(s.pending) > s.opt.maxPending {
+		crowded = s.pending[0]
+		s.pending = s.pending[1:]
+	}
 	s.mu.Unlock()
 	defer s.conns.Done()
-
-	ss, err := s.admit(ctx, conn, 0)
-	var first []byte
-	if errors.Is(err, ErrBusy) {
-		// The client in the way may be gone without the server having
-		// noticed yet (a reconnect after a crash): decide on the new
-		// client's first frame, not on its arrival, and give the old
-		// session a moment to notice.
-		f, ferr := s.firstFrame(conn)
-		if ferr != nil {
-			// Gone before saying anything: nothing to answer.
-			conn.Close()
-			s.notify(SessionEvent{Kind: SessionRefused, Err: err})
-			return err
-		}
-		if ss, err = s.admit(ctx, conn, busyGrace); err == nil {
-			ss.first = *f
-		} else {
-			first = *f
-		}
-	}
-	if err != nil {
-		s.refuse(conn, err, first)
-		return err
+	if crowded != nil {
+		crowded.end(ErrCrowded)
 	}
 	cause := ss.run(ctx)
-	s.release(ss)
+	s.mu.Lock()
+	held := s.cur == ss
+	s.unpend(ss)
+	s.mu.Unlock()
+	if held {
+		s.release(ss)
+		return cause
+	}
+	// It never became a session and drove no device: nothing to stop, and
+	// no SessionEnded, which would claim every device stopped while
+	// another client may be driving them. A connection that just closed
+	// is not worth a word.
+	client, version := ss.identity()
+	s.log.Info("connection closed before its session started", "client", DisplayName(client), "cause", cause)
+	if cause != nil {
+		s.notify(SessionEvent{Kind: SessionRefused, Client: client, Version: version, Err: cause})
+	}
 	return cause
+}
+
+// unpend removes ss from the connections waiting for their handshake; s.mu
+// is held.
+func (s *Server) unpend(ss *session) {
+	for i, p := range s.pending {
+		if p == ss {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
+			return
+		}
+	}
 }
 
 // busyGrace is how long a client arriving while another is connected
 // waits for that one to end before it is refused.
 const busyGrace = 250 * time.Millisecond
 
-// admit makes a session for conn the current one. While another session
-// runs, it waits up to grace for it to end.
-func (s *Server) admit(ctx context.Context, conn connector.FrameConn, grace time.Duration) (*session, error) {
-	deadline := time.Now().Add(grace)
+// take makes ss, whose client just sent a valid handshake, the current
+// session. While another session runs, it waits up to busyGrace for it to
+// end, then for its devices to stop.
+func (s *Server) take(ss *session) error {
+	deadline := time.Now().Add(busyGrace)
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return nil, ErrClosed
+			return ErrClosed
 		}
 		prev := s.cur
 		if prev == nil {
-			ss := newSession(s, conn)
 			s.cur = ss
+			s.unpend(ss)
 			s.mu.Unlock()
-			return ss, nil
+			return nil
 		}
 		s.mu.Unlock()
 		if !prev.ended() {
-			if err := waitEnd(ctx, prev, time.Until(deadline)); err != nil {
-				return nil, err
+			if err := waitEnd(ss.ctx, prev, time.Until(deadline)); err != nil {
+				return err
 			}
 		}
 		// The previous client is gone; its devices are being stopped.
 		select {
 		case <-prev.released:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.ctx.Done():
-			return nil, ErrClosed
+		case <-ss.ctx.Done():
+			return ss.ctx.Err()
 		}
 	}
 }
@@ -333,15 +372,17 @@ func (s *Server) release(ss *session) {
 	if err := s.dm.StopAll(ctx); err != nil {
 		s.log.Error("stopping devices after session", "err", err)
 	}
+	// Reported before the next client may start: what an observer sees
+	// at SessionEnded is the state the session left.
+	client, version := ss.identity()
+	s.log.Info("session ended", "client", DisplayName(client), "cause", ss.cause)
+	s.notify(SessionEvent{Kind: SessionEnded, Client: client, Version: version, Err: ss.cause})
 	s.mu.Lock()
 	if s.cur == ss {
 		s.cur = nil
 	}
 	s.mu.Unlock()
 	close(ss.released)
-	client, version := ss.identity()
-	s.log.Info("session ended", "client", client, "cause", ss.cause)
-	s.notify(SessionEvent{Kind: SessionEnded, Client: client, Version: version, Err: ss.cause})
 }
 
 func (s *Server) notify(e SessionEvent) {

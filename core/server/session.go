@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
@@ -19,6 +20,11 @@ import (
 // are refused with ERROR_DEVICE instead of piling up behind a device that
 // stopped answering (the device bounds its queue of commands the same way).
 const maxReads = 64
+
+// drainTimeout bounds how long a session whose client closed its sending
+// side (a TCP half-close, a websocket close) goes on answering the commands
+// it had already sent, before it ends and every device stops.
+const drainTimeout = 2 * time.Second
 
 // session is one client connection from its first frame until its
 // goroutines are gone. The reader (the goroutine of ServeConn) decodes and
@@ -47,6 +53,13 @@ type session struct {
 	ping  chan struct{} // a Ping arrived
 
 	writeMu sync.Mutex
+
+	// work counts the commands queued or running whose answer the client
+	// has yet to get; drain waits for it to fall to zero.
+	workMu   sync.Mutex
+	work     int
+	idle     chan struct{} // closed when work falls to zero, while drain waits
+	draining atomic.Bool   // the client closed its sending side
 
 	// evMu orders what the client learns about devices: the ServerInfo, the
 	// device lists and the device events.
@@ -120,7 +133,7 @@ func (ss *session) describe() string {
 	if client == "" {
 		return "a client is connecting"
 	}
-	return fmt.Sprintf("client %q, spec %s", client, v)
+	return fmt.Sprintf("client %q, spec %s", DisplayName(client), v)
 }
 
 // fail tells the client why its session ends, then ends it.
@@ -161,7 +174,13 @@ func (ss *session) run(parent context.Context) error {
 				ss.send(protocol.NewError(0, protocol.ErrorMsg, "%v", err))
 				continue
 			}
-			if errors.Is(err, io.EOF) || errors.Is(err, connector.ErrPeerClosed) {
+			if errors.Is(err, io.EOF) {
+				// The client is done sending; it may still be reading,
+				// as after a TCP half-close: answer what it sent.
+				ss.draining.Store(true)
+				ss.drain()
+				err = nil
+			} else if errors.Is(err, connector.ErrPeerClosed) {
 				err = nil
 			} else {
 				err = fmt.Errorf("read from client: %w", err)
@@ -181,6 +200,52 @@ func (ss *session) goTracked(f func()) {
 		defer ss.wg.Done()
 		f()
 	}()
+}
+
+// goWork runs f, which answers a command, as work drain waits for.
+func (ss *session) goWork(f func()) {
+	ss.addWork()
+	ss.goTracked(func() {
+		defer ss.doneWork()
+		f()
+	})
+}
+
+func (ss *session) addWork() {
+	ss.workMu.Lock()
+	ss.work++
+	ss.workMu.Unlock()
+}
+
+func (ss *session) doneWork() {
+	ss.workMu.Lock()
+	defer ss.workMu.Unlock()
+	ss.work--
+	if ss.work == 0 && ss.idle != nil {
+		close(ss.idle)
+		ss.idle = nil
+	}
+}
+
+// drain waits, at most drainTimeout, until every command the client sent
+// was answered.
+func (ss *session) drain() {
+	ss.workMu.Lock()
+	if ss.work == 0 {
+		ss.workMu.Unlock()
+		return
+	}
+	idle := make(chan struct{})
+	ss.idle = idle
+	ss.workMu.Unlock()
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+		ss.log.Warn("client closed its side with commands still running; ending the session", "after", drainTimeout)
+	case <-ss.done:
+	}
 }
 
 // send writes msgs as one frame. A write that fails ends the session.
@@ -205,6 +270,11 @@ func (ss *session) send(msgs ...protocol.Message) {
 	ctx, cancel := context.WithTimeout(context.Background(), ss.srv.opt.writeTimeout)
 	defer cancel()
 	if err := ss.conn.WriteFrame(ctx, frame); err != nil {
+		if ss.draining.Load() {
+			// It closed its sending side and is gone now: it left.
+			ss.end(nil)
+			return
+		}
 		ss.end(fmt.Errorf("write to client: %w", err))
 	}
 }
@@ -316,6 +386,17 @@ func (ss *session) handshake(e *protocol.Envelope) {
 		info = &protocol.ServerInfoV0{ID: id, ServerName: name, MessageVersion: uint32(v), MaxPingTime: ping}
 	}
 
+	ss.mu.Lock()
+	ss.client, ss.version = client, v
+	ss.mu.Unlock()
+	// Only now does the connection take the server: one that never says
+	// hello keeps no one out.
+	if err := ss.srv.take(ss); err != nil {
+		ss.send(protocol.NewError(id, protocol.ErrorInit, "%v", err))
+		ss.end(err)
+		return
+	}
+
 	ss.evMu.Lock()
 	ss.mu.Lock()
 	ss.ready, ss.version, ss.client, ss.dec = true, v, client, dec
@@ -330,7 +411,7 @@ func (ss *session) handshake(e *protocol.Envelope) {
 	if ss.srv.opt.maxPing > 0 {
 		ss.goTracked(ss.watchdog)
 	}
-	ss.log.Info("client connected", "client", client, "version", v)
+	ss.log.Info("client connected", "client", DisplayName(client), "version", v)
 	ss.srv.notify(SessionEvent{Kind: SessionStarted, Client: client, Version: v})
 }
 
@@ -473,7 +554,7 @@ func (ss *session) onDevice(id, index uint32, queue func(Device, *view) (wait fu
 		ss.reply(id, err)
 		return
 	}
-	ss.goTracked(func() { ss.reply(id, wait(ss.ctx)) })
+	ss.goWork(func() { ss.reply(id, wait(ss.ctx)) })
 }
 
 // batch is consecutive output commands of one frame for one device.
@@ -529,7 +610,7 @@ func (ss *session) flush(b *batch) {
 	}
 	wait, err := d.QueueOutputs(all)
 	if err == nil {
-		ss.goTracked(func() {
+		ss.goWork(func() {
 			err := wait(ss.ctx)
 			for _, e := range entries {
 				ss.reply(e.id, err)
@@ -549,7 +630,7 @@ func (ss *session) flush(b *batch) {
 			ss.reply(e.id, err)
 			continue
 		}
-		ss.goTracked(func() { ss.reply(e.id, wait(ss.ctx)) })
+		ss.goWork(func() { ss.reply(e.id, wait(ss.ctx)) })
 	}
 }
 
@@ -566,7 +647,7 @@ func (ss *session) stopAll(id uint32, inputs, outputs bool) {
 		}
 		waits = append(waits, wait)
 	}
-	ss.goTracked(func() {
+	ss.goWork(func() {
 		for _, w := range waits {
 			if err := w(ss.ctx); err != nil {
 				errs = append(errs, err)
@@ -606,7 +687,7 @@ func (ss *session) read(d Device, feature uint32, t protocol.InputType, answer f
 		answer(0, protocol.NewError(0, protocol.ErrorDevice, "%d reads are waiting for devices; try again later", maxReads))
 		return
 	}
-	ss.goTracked(func() {
+	ss.goWork(func() {
 		v, err := d.Input(ss.ctx, feature, t, protocol.InputCommandRead)
 		// The slot is free once the device answered, before the client
 		// hears it: a client that reads again on the reply must find room.

@@ -1,7 +1,9 @@
 // Package listen puts a Buttplug server on the network: it binds ws://,
 // tcp:// and unix:// URLs and hands each client connection to the server
-// as a connector.FrameConn, with websocket keepalive so that a client that
-// vanished ends its session (and every device stops).
+// as a connector.FrameConn, with websocket pings and TCP keepalive so that
+// a client that vanished ends its session (and every device stops), and,
+// on websocket, an Origin and Host policy against web pages that should
+// not reach the server.
 package listen
 
 import (
@@ -9,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -43,12 +47,40 @@ const (
 	pongWait   = 2 * pingPeriod
 )
 
+// Option configures a listener.
+type Option func(*options)
+
+type options struct {
+	origins []string
+	log     *slog.Logger
+}
+
+// WithAllowedOrigins lets websocket clients in only when their Origin
+// header (sent by browsers, not by other clients) matches one of the
+// patterns: "https://app.example.com" (a whole origin, exactly),
+// "app.example.com" (that host on any scheme and port), "*.example.com"
+// (any host under example.com) or "*" (any). Others are answered 403. Without
+// this option any origin may connect, as with Intiface: browser apps on
+// any site depend on it.
+func WithAllowedOrigins(patterns ...string) Option {
+	return func(o *options) { o.origins = append(o.origins, patterns...) }
+}
+
+// WithLogger sets where a listener says which policy it applies and whom
+// it refused (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
 // Listener is a bound socket for one transport: ws:// (one frame per text
 // message), tcp:// or unix:// (one frame per line, see core/framing).
 type Listener struct {
 	scheme string
 	url    string
 	l      net.Listener
+	opt    options
+	// loopback: bound to a loopback address, so that a Host header naming
+	// anything else is a DNS-rebinding page.
+	loopback bool
+	host     string // the bound host, as the URL named it
 }
 
 // URL is the listener's address with the port actually bound, e.g.
@@ -64,12 +96,24 @@ func (l *Listener) Close() error { return l.l.Close() }
 // Listen binds a listener for a URL: ws://host:port, tcp://host:port or
 // unix:///path. A URL without a host binds loopback only; listening on
 // other interfaces must be asked for by naming them (0.0.0.0 for all).
-// A missing port is 12345 for ws and 12346 for tcp. A stale Unix socket
+// A missing port is 12345 for ws and 12346 for tcp; unix:// is
+// stream.DefaultSocketPath (its per-user directory made, 0700). A stale Unix socket
 // file left by a dead server is replaced; the socket is made accessible to
-// its owner only.
-func Listen(ctx context.Context, rawURL string) (*Listener, error) {
+// its owner only. TCP connections (tcp:// and ws://) get keepalive
+// probes (see KeepAlive).
+func Listen(ctx context.Context, rawURL string, opts ...Option) (*Listener, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
+		return nil, fmt.Errorf("listen %q: %w", rawURL, err)
+	}
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	if err := checkOrigins(o.origins); err != nil {
 		return nil, fmt.Errorf("listen %q: %w", rawURL, err)
 	}
 	var lc net.ListenConfig
@@ -89,20 +133,30 @@ func Listen(ctx context.Context, rawURL string) (*Listener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", rawURL, err)
 		}
-		return &Listener{scheme: u.Scheme, url: u.Scheme + "://" + l.Addr().String(), l: l}, nil
+		ln := &Listener{scheme: u.Scheme, url: u.Scheme + "://" + l.Addr().String(), l: liveListener{l}, opt: o, host: host}
+		if a, ok := l.Addr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
+			ln.loopback = true
+		}
+		if u.Scheme == "ws" {
+			o.log.Info("websocket policy", "url", ln.url, "policy", ln.Policy())
+		}
+		return ln, nil
 	case "unix":
 		path := u.Path
 		if path == "" {
 			path = u.Opaque
 		}
-		if u.Host != "" || path == "" {
-			return nil, fmt.Errorf("listen %q: want unix:///absolute/path", rawURL)
+		if rawURL == "unix://" {
+			path = stream.DefaultSocketPath()
+		}
+		if u.Host != "" || !filepath.IsAbs(path) {
+			return nil, fmt.Errorf("listen %q: want unix:///absolute/path, or unix:// for %s", rawURL, stream.DefaultSocketPath())
 		}
 		l, err := listenUnix(ctx, &lc, path)
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", rawURL, err)
 		}
-		return &Listener{scheme: "unix", url: "unix://" + path, l: l}, nil
+		return &Listener{scheme: "unix", url: "unix://" + path, l: l, opt: o}, nil
 	case "wss":
 		return nil, fmt.Errorf("listen %q: wss is not served; put a TLS proxy in front of a ws:// listener", rawURL)
 	}
@@ -110,6 +164,9 @@ func Listen(ctx context.Context, rawURL string) (*Listener, error) {
 }
 
 func listenUnix(ctx context.Context, lc *net.ListenConfig, path string) (net.Listener, error) {
+	if err := stream.PrepareSocketPath(path, true); err != nil {
+		return nil, err
+	}
 	l, err := lc.Listen(ctx, "unix", path)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		// Only a socket nobody answers on is removed: a live server keeps it.
@@ -224,14 +281,26 @@ func serveStream(ctx context.Context, srv *server.Server, l *Listener) error {
 // closes.
 func serveWebsocket(ctx context.Context, srv *server.Server, l *Listener) error {
 	up := websocket.Upgrader{
-		// Browser apps on any origin talk to local Buttplug servers; the
-		// listener is loopback-only unless the user asks otherwise.
-		CheckOrigin: func(*http.Request) bool { return true },
+		// Browser apps on any origin talk to local Buttplug servers unless
+		// WithAllowedOrigins narrows it; refused ones get 403.
+		CheckOrigin: func(r *http.Request) bool {
+			if l.originAllowed(r.Header.Get("Origin")) {
+				return true
+			}
+			l.opt.log.Warn("websocket client refused: origin not allowed", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+			return false
+		},
 	}
 	var conns sync.WaitGroup
 	hs := &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(l.opt.log.Handler(), slog.LevelDebug),
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !l.hostAllowed(r.Host) {
+				l.opt.log.Warn("websocket client refused: Host is not this server (DNS rebinding?)", "host", r.Host, "remote", r.RemoteAddr)
+				http.Error(w, "Host not allowed: this server answers to loopback names only", http.StatusForbidden)
+				return
+			}
 			ws, err := up.Upgrade(w, r, nil)
 			if err != nil {
 				return // Upgrade has answered with an HTTP error

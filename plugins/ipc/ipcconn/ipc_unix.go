@@ -3,22 +3,17 @@
 package ipcconn
 
 import (
+	"context"
 	"errors"
-	"os"
-	"path/filepath"
 
+	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/connector/stream"
 )
 
-// DefaultPath is the socket `bphost serve --listen unix://...` uses by
-// default: bphost.sock in the user's runtime directory, or the temp dir.
-func DefaultPath() string {
-	dir := os.Getenv("XDG_RUNTIME_DIR")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	return filepath.Join(dir, "bphost.sock")
-}
+// DefaultPath is the socket `bphost serve --listen unix://` uses:
+// bphost.sock in $XDG_RUNTIME_DIR, else in a 0700 directory of the user's
+// own under the temp dir (see stream.DefaultSocketPath).
+func DefaultPath() string { return stream.DefaultSocketPath() }
 
 func checkPath(p string) error {
 	if len(p) > 104 { // sun_path is 104 bytes on macOS, 108 on Linux
@@ -27,6 +22,15 @@ func checkPath(p string) error {
 	return nil
 }
 
+// dialer dials path; one in the per-user directory is dialed only if that
+// directory is the user's own, so that another user cannot stand in for
+// the server.
 func dialer(path string) stream.DialFunc {
-	return stream.DialNet("unix", path, "unix://"+path)
+	dial := stream.DialNet("unix", path, "unix://"+path)
+	return func(ctx context.Context) (connector.FrameConn, error) {
+		if err := stream.PrepareSocketPath(path, false); err != nil {
+			return nil, err
+		}
+		return dial(ctx)
+	}
 }

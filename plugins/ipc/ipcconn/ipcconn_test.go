@@ -5,7 +5,9 @@ package ipcconn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/bphost/bphost/core/connector"
+	"github.com/bphost/bphost/core/connector/stream"
 	"github.com/bphost/bphost/core/framing"
 	"github.com/bphost/bphost/plugins/ipc/ipcconn"
 )
@@ -72,4 +75,63 @@ func TestPathValidation(t *testing.T) {
 	if !strings.HasSuffix(ipcconn.DefaultPath(), "bphost.sock") {
 		t.Fatalf("default path %s", ipcconn.DefaultPath())
 	}
+}
+
+// Without XDG_RUNTIME_DIR the default socket is in a per-user directory;
+// one that others may write to (made by someone else, who put a server of
+// theirs in it) is refused before anything is sent. Before, the default was
+// /tmp/bphost.sock, which any local user could take.
+func TestDefaultPathRefusesSharedDir(t *testing.T) {
+	tmp, err := os.MkdirTemp("", "bphi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	dir := filepath.Join(tmp, fmt.Sprintf("bphost-%d", os.Getuid()))
+	if got := ipcconn.DefaultPath(); got != filepath.Join(dir, "bphost.sock") {
+		t.Fatalf("default path %s, want it in %s", got, dir)
+	}
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", ipcconn.DefaultPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{})
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+			close(accepted)
+		}
+	}()
+	c, err := ipcconn.New(ipcconn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Connect(ctx); !errors.Is(err, stream.ErrUnsafeSocketDir) {
+		c.Close()
+		t.Fatalf("connect through a shared directory: %v", err)
+	}
+	select {
+	case <-accepted:
+		t.Fatal("the stand-in server got a connection")
+	default:
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connect(ctx); err != nil {
+		t.Fatalf("the user's own directory: %v", err)
+	}
+	c.Close()
+	<-accepted
 }
