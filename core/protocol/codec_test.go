@@ -584,3 +584,20 @@ func TestNamesSorted(t *testing.T) {
 		t.Fatal("New must return nil for messages a version lacks")
 	}
 }
+
+// TestEnumTablesCanonical checks that a canonical spelling maps to itself,
+// so an enumeration the decoder stored always passes validation, and that
+// the empty string is never accepted.
+func TestEnumTablesCanonical(t *testing.T) {
+	for _, e := range []enum{OutputType(""), InputType(""), InputCommandType(""), ActuatorType(""), SensorType(""), LogLevel(""), MessageNameV0("")} {
+		names := e.names()
+		if _, ok := names[""]; ok {
+			t.Errorf("%T accepts the empty string", e)
+		}
+		for s, c := range names {
+			if cc, ok := e.canonical(c); !ok || cc != c {
+				t.Errorf("%T: %q -> %q -> %q", e, s, c, cc)
+			}
+		}
+	}
+}
