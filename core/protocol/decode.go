@@ -28,7 +28,8 @@ type Envelope struct {
 	ID    uint32
 	HasID bool
 
-	body []byte // the message body, checked to be valid JSON
+	body []byte  // the message body, checked to be valid JSON
+	fast fastMsg // the message when the fast path read it
 }
 
 // Decoder decodes frames of one spec version, up to MaxFrameSize. The zero
@@ -71,6 +72,13 @@ func (d *Decoder) DecodeEnvelope(e *Envelope) (Message, error) {
 	}
 	if !d.Version.Valid() || reg[d.Version] == nil {
 		return nil, e.fail(ErrWrongVersion, "", fmt.Sprintf("%s is not a spec %s message", e.Name, d.Version))
+	}
+	if e.fast.name != "" {
+		m := e.fast.message()
+		if fe := validate(ptrValue(m)); fe != nil {
+			return nil, e.fail(fe.err, fe.path(), fe.detail)
+		}
+		return m, nil
 	}
 	m := reg[d.Version]()
 	if fe := decodeBody(e.bodyJSON(), m, d.Lenient); fe != nil {

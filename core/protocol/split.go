@@ -19,6 +19,14 @@ func splitFrame(frame []byte, maxSize int, envs []Envelope) ([]Envelope, error) 
 	if err := checkFrameSize(frame, maxSize); err != nil {
 		return nil, err
 	}
+	if e, ok := fastFrame(frame); ok {
+		return append(envs, e), nil
+	}
+	return splitLibrary(frame, envs)
+}
+
+// splitLibrary is splitFrame on the library path.
+func splitLibrary(frame []byte, envs []Envelope) ([]Envelope, error) {
 	sc := scanners.Get().(*scanner)
 	defer scanners.Put(sc)
 	sc.buf = *bytes.NewBuffer(frame)
