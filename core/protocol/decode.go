@@ -111,6 +111,9 @@ func splitFrameLimit(frame []byte, maxSize int) ([]Envelope, error) {
 	if err := checkFrameSize(frame, maxSize); err != nil {
 		return nil, err
 	}
+	if e, ok := fastFrame(frame); ok {
+		return []Envelope{e}, nil
+	}
 	// The envelopes outlive this call: keep them off the caller's buffer.
 	return splitFrame(bytes.Clone(frame), maxSize, nil)
 }
