@@ -71,6 +71,8 @@ func newUnmarshalOptions(lenient bool) json.Options {
 				}
 				return nil
 			}),
+			decodeEnumMap[OutputType, OutputSpec](outputTypeNames, lenient),
+			decodeEnumMap[InputType, InputSpec](inputTypeNames, lenient),
 			decodeEnum[OutputType](outputTypeNames),
 			decodeEnum[InputType](inputTypeNames),
 			decodeEnum[InputCommandType](inputCommandNames),
@@ -92,7 +94,7 @@ func decodeBody(body []byte, m Message, lenient bool) *fieldErr {
 	if err := json.Unmarshal(body, m, opts); err != nil {
 		return fromLibrary(err, v.Type())
 	}
-	if fe := checkShape(body, v.Type()); fe != nil {
+	if fe := checkShape(body, v.Type(), lenient); fe != nil {
 		return fe
 	}
 	normalize(v, lenient)
@@ -241,13 +243,21 @@ func wrongType(want string, got jsontext.Kind) *fieldErr {
 
 // checkShape reads body, which decoded into a value of type t, for what
 // the library accepts and the schema does not: a required field that is
-// absent, a null, one field under two of its names.
-func checkShape(body []byte, t reflect.Type) *fieldErr {
+// absent, a null, one field under two of its names. A lenient decoder
+// skips what it does not know.
+func checkShape(body []byte, t reflect.Type, lenient bool) *fieldErr {
 	sc := scanners.Get().(*scanner)
 	defer scanners.Put(sc)
 	sc.buf = *bytes.NewBuffer(body)
 	sc.dec.Reset(&sc.buf)
-	return shapeOf(&sc.dec, t)
+	s := shape{dec: &sc.dec, lenient: lenient}
+	return s.of(t)
+}
+
+// shape is one checkShape pass.
+type shape struct {
+	dec     *jsontext.Decoder
+	lenient bool
 }
 
 // selfRead are the types whose unmarshalers check their own shape.
@@ -256,7 +266,8 @@ var selfRead = map[reflect.Type]bool{
 	reflect.TypeFor[RangeList](): true, reflect.TypeFor[Range](): true, reflect.TypeFor[ByteArray](): true,
 }
 
-func shapeOf(dec *jsontext.Decoder, t reflect.Type) *fieldErr {
+func (s *shape) of(t reflect.Type) *fieldErr {
+	dec := s.dec
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -269,17 +280,24 @@ func shapeOf(dec *jsontext.Decoder, t reflect.Type) *fieldErr {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		return structShape(dec, t)
+		return s.structOf(t)
 	case reflect.Map:
 		if _, err := dec.ReadToken(); err != nil {
 			return syntaxErr(err)
 		}
+		enumKey := s.lenient && t.Key().Implements(enumType)
 		for dec.PeekKind() != '}' {
 			name, err := dec.ReadValue()
 			if err != nil {
 				return syntaxErr(err)
 			}
-			if fe := shapeOf(dec, t.Elem()); fe != nil {
+			if enumKey && !isKnown(reflect.ValueOf(string(unquote(name))).Convert(t.Key())) {
+				if fe := skip(dec); fe != nil { // a newer server's output or input type
+					return fe
+				}
+				continue
+			}
+			if fe := s.of(t.Elem()); fe != nil {
 				return fe.raw("[" + strconv.Quote(string(unquote(name))) + "]")
 			}
 		}
@@ -288,7 +306,7 @@ func shapeOf(dec *jsontext.Decoder, t reflect.Type) *fieldErr {
 			return syntaxErr(err)
 		}
 		for i := 0; dec.PeekKind() != ']'; i++ {
-			if fe := shapeOf(dec, t.Elem()); fe != nil {
+			if fe := s.of(t.Elem()); fe != nil {
 				return fe.index(i)
 			}
 		}
@@ -308,7 +326,8 @@ func skip(dec *jsontext.Decoder) *fieldErr {
 	return nil
 }
 
-func structShape(dec *jsontext.Decoder, t reflect.Type) *fieldErr {
+func (s *shape) structOf(t reflect.Type) *fieldErr {
+	dec := s.dec
 	si := infoFor(t)
 	if _, err := dec.ReadToken(); err != nil {
 		return syntaxErr(err)
@@ -332,7 +351,7 @@ func structShape(dec *jsontext.Decoder, t reflect.Type) *fieldErr {
 			return (&fieldErr{err: ErrWrongType, detail: "field given twice (under an alias)"}).at(f.name)
 		}
 		seen |= 1 << i
-		if fe := shapeOf(dec, t.FieldByIndex(f.index).Type); fe != nil {
+		if fe := s.of(t.FieldByIndex(f.index).Type); fe != nil {
 			return fe.at(string(name))
 		}
 	}

@@ -601,3 +601,23 @@ func TestEnumTablesCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestLenientSkipsUnknownTypesUnread: a newer server's output or input type
+// may have a shape of its own; a lenient decoder skips it without reading
+// it, and a strict one refuses it.
+func TestLenientSkipsUnknownTypesUnread(t *testing.T) {
+	frame := []byte(`[{"DeviceList":{"Id":0,"Devices":{"0":{"DeviceIndex":0,"DeviceName":"X","DeviceMessageTimingGap":0,
+		"DeviceFeatures":{"0":{"FeatureIndex":0,"FeatureDescription":"","Output":{"Vibrate":{"Value":[0,20]},"Tickle":{"Value":{"Min":0},"Pattern":null}},
+		"Input":{"Smell":null,"Battery":{"Value":[[0,100]],"Command":["Read"]}}}}}}}}]`)
+	msgs, err := (&Decoder{Version: Version4, Lenient: true}).Decode(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := msgs[0].(*DeviceList).Devices[0].DeviceFeatures[0]
+	if len(f.Output) != 1 || f.Output[OutputVibrate].Value != (Range{0, 20}) || len(f.Input) != 1 {
+		t.Fatalf("got %#v", f)
+	}
+	if _, err := (&Decoder{Version: Version4}).Decode(frame); err == nil {
+		t.Fatal("a strict decoder accepted unknown types")
+	}
+}

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -327,6 +328,45 @@ func decodeEnum[T ~string](names map[string]string) *json.Unmarshalers {
 		} else {
 			*v = T(name)
 		}
+		return nil
+	})
+}
+
+// decodeEnumMap reads a map keyed by an enumeration. A lenient decoder
+// skips the entries whose key it does not know without reading them: a
+// newer server's output or input type may have another shape. A strict
+// decoder leaves the map to the library (and the key to validation).
+func decodeEnumMap[K ~string, V any](names map[string]string, lenient bool) *json.Unmarshalers {
+	return json.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[K]V) error {
+		if !lenient || dec.PeekKind() != '{' {
+			return errors.ErrUnsupported
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		out := map[K]V{}
+		for dec.PeekKind() != '}' {
+			name, err := dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			c, ok := names[string(unquote(name))]
+			if !ok {
+				if err := dec.SkipValue(); err != nil {
+					return err
+				}
+				continue
+			}
+			var v V
+			if err := json.UnmarshalDecode(dec, &v); err != nil {
+				return err
+			}
+			out[K(c)] = v
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		*m = out
 		return nil
 	})
 }
