@@ -1,26 +1,33 @@
 package protocol
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
-// The two commonest frames, a client's OutputCmd and the server's Ok reply,
-// are recognised byte for byte in the compact form Encode writes and read
+// The commonest frames, a client's OutputCmd (spec v4) or ScalarCmd (spec
+// v3) and the server's Ok reply, are recognised byte for byte in the compact form Encode writes and read
 // without the JSON library; any other spelling (white space, other key
 // order, a leading zero, an unknown output type) takes the library path,
 // which reads the same frame to the same message (FuzzFastPath checks it).
 
 // fastMsg is a message read by the fast path.
 type fastMsg struct {
-	name string // "Ok" or "OutputCmd"; "" when the fast path did not read it
-	id   uint32
-	dev  uint32
-	feat uint32
-	cmd  OutputCommand
+	name    string // "Ok", "OutputCmd" or "ScalarCmd"; "" when the fast path did not read it
+	id      uint32
+	dev     uint32
+	feat    uint32
+	cmd     OutputCommand
+	scalars []ScalarSubcommand
 }
 
 // message returns a new message with the values read.
 func (f *fastMsg) message() Message {
-	if f.name == "Ok" {
+	switch f.name {
+	case "Ok":
 		return &Ok{ID: f.id}
+	case "ScalarCmd":
+		return &ScalarCmd{ID: f.id, DeviceIndex: f.dev, Scalars: slices.Clone(f.scalars)}
 	}
 	return &OutputCmd{ID: f.id, DeviceIndex: f.dev, FeatureIndex: f.feat, Command: f.cmd}
 }
@@ -53,6 +60,26 @@ func fastFrame(frame []byte) (Envelope, bool) {
 			}
 		}
 		if !c.lit(`}}}}]`) {
+			return Envelope{}, false
+		}
+	case c.lit(`[{"ScalarCmd":{"Id":`):
+		f.name = "ScalarCmd"
+		if !c.uint(&f.id) || !c.lit(`,"DeviceIndex":`) || !c.uint(&f.dev) || !c.lit(`,"Scalars":[`) {
+			return Envelope{}, false
+		}
+		for first := true; first || c.lit(","); first = false {
+			var sc ScalarSubcommand
+			if !c.lit(`{"Index":`) || !c.uint(&sc.Index) || !c.lit(`,"Scalar":`) || !c.float(&sc.Scalar) || !c.lit(`,"ActuatorType":"`) {
+				return Envelope{}, false
+			}
+			t, ok := actuatorTypeNames[string(c.until('"'))]
+			if !ok || !c.lit(`"}`) {
+				return Envelope{}, false
+			}
+			sc.ActuatorType = ActuatorType(t)
+			f.scalars = append(f.scalars, sc)
+		}
+		if !c.lit(`]}}]`) {
 			return Envelope{}, false
 		}
 	default:
@@ -106,6 +133,27 @@ func (c *cursor) uint(v *uint32) bool {
 	u, ok := digitsUint(c.digits(), 32)
 	*v = uint32(u)
 	return ok
+}
+
+// float reads a number written as digits with an optional fraction, as
+// encoding/json writes a Scalar; anything else is for the library.
+func (c *cursor) float(v *float64) bool {
+	start := c.i
+	if c.digits() == nil {
+		return false
+	}
+	if c.lit(".") {
+		n := c.i
+		for c.i < len(c.b) && '0' <= c.b[c.i] && c.b[c.i] <= '9' {
+			c.i++
+		}
+		if c.i == n {
+			return false
+		}
+	}
+	f, err := strconv.ParseFloat(string(c.b[start:c.i]), 64)
+	*v = f
+	return err == nil
 }
 
 func (c *cursor) int(v *int32) bool {

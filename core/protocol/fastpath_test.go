@@ -31,6 +31,14 @@ func TestFastFrame(t *testing.T) {
 		{`[{"OutputCmd":{"Id":2,"DeviceIndex":1,"FeatureIndex":0,"Command":{"Tickle":{"Value":10}}}}]`, false},
 		{`[{"OutputCmd":{"Id":2,"DeviceIndex":1,"FeatureIndex":0,"Command":{"Vibrate":{"Value":2147483648}}}}]`, false},
 		{`[{"OutputCmd":{"Id":2,"FeatureIndex":0,"DeviceIndex":1,"Command":{"Vibrate":{"Value":10}}}}]`, false},
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":0.5,"ActuatorType":"Vibrate"}]}}]`, true},
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":1,"ActuatorType":"Vibrate"},{"Index":1,"Scalar":0.25,"ActuatorType":"Rotate"}]}}]`, true},
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":1.5,"ActuatorType":"Vibrate"}]}}]`, true}, // refused by validation on both paths
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[]}}]`, false},
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":1e-7,"ActuatorType":"Vibrate"}]}}]`, false},
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":0.,"ActuatorType":"Vibrate"}]}}]`, false},
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":0.5,"ActuatorType":"Tickle"}]}}]`, false},
+		{`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":0.5,"ActuatorType":"Vibrate"},]}}]`, false},
 	}
 	for _, tt := range tests {
 		_, ok := fastFrame([]byte(tt.frame))
@@ -50,6 +58,7 @@ func FuzzFastPath(f *testing.F) {
 		`[{"Ok":{"Id":1}}]`, `[{"Ok":{"Id":0}}]`,
 		`[{"OutputCmd":{"Id":2,"DeviceIndex":1,"FeatureIndex":0,"Command":{"HwPositionWithDuration":{"Value":91,"Duration":150}}}}]`,
 		`[{"OutputCmd":{"Id":0,"DeviceIndex":1,"FeatureIndex":0,"Command":{"Vibrate":{"Value":-5}}}}]`,
+		`[{"ScalarCmd":{"Id":1,"DeviceIndex":0,"Scalars":[{"Index":0,"Scalar":0.5,"ActuatorType":"Vibrate"},{"Index":1,"Scalar":10,"ActuatorType":"Unknown"}]}}]`,
 	} {
 		f.Add([]byte(s), byte(4))
 	}
