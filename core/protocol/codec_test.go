@@ -427,6 +427,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"range of three", Version4, `[{"DeviceList":{"Id":1,"Devices":{"0":{"DeviceName":"X","DeviceIndex":0,"DeviceMessageTimingGap":0,"DeviceFeatures":{"0":{"FeatureIndex":0,"FeatureDescription":"","Output":{"Vibrate":{"Value":[0,1,2]}}}}}}}}]`, ErrWrongType, `Devices["0"].DeviceFeatures["0"].Output["Vibrate"].Value`, "DeviceList", 1, true, "2 items"},
 		{"bad map key", Version4, `[{"DeviceList":{"Id":1,"Devices":{"zero":{"DeviceName":"X","DeviceIndex":0,"DeviceMessageTimingGap":0,"DeviceFeatures":{}}}}}]`, ErrWrongType, `Devices["zero"]`, "DeviceList", 1, true, "map key"},
 		{"second message bad", Version3, `[{"Ping":{"Id":1}},{"Ping":{"Id":"two"}}]`, ErrWrongType, "Id", "Ping", 0, false, ""},
+		{"repeated member", Version3, `[{"Ping":{"Id":1,"Id":2}}]`, ErrMalformedJSON, "", "", 0, false, "duplicate"},
+		{"repeated message key", Version3, `[{"Ping":{"Id":1},"Ping":{"Id":2}}]`, ErrMalformedJSON, "", "", 0, false, "duplicate"},
+		{"invalid UTF-8", Version3, "[{\"Test\":{\"Id\":1,\"TestString\":\"\xff\"}}]", ErrMalformedJSON, "", "", 0, false, "UTF-8"},
+		{"map key not canonical", Version4, `[{"DeviceList":{"Id":1,"Devices":{"01":{"DeviceName":"X","DeviceIndex":0,"DeviceMessageTimingGap":0,"DeviceFeatures":{}}}}}]`, ErrWrongType, `Devices["01"]`, "DeviceList", 1, true, "map key"},
 		{"null field", Version3, `[{"StopDeviceCmd":{"Id":3,"DeviceIndex":null}}]`, ErrWrongType, "DeviceIndex", "StopDeviceCmd", 3, true, "null"},
 	}
 	for _, tt := range tests {
