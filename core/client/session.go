@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"reflect"
 	"sort"
 	"sync"
@@ -308,10 +307,6 @@ func (s *session) readLoop() {
 // handleFrame decodes a frame message by message, so one bad message does
 // not cost the replies next to it.
 func (s *session) handleFrame(frame []byte) {
-	if id, ok := okFrameID(frame); ok {
-		s.deliver(id, result{msg: &protocol.Ok{ID: id}}, true)
-		return
-	}
 	envs, err := protocol.SplitFrame(frame)
 	if err != nil {
 		s.protocolError(fmt.Errorf("%w: %w", ErrMalformed, err))
@@ -332,33 +327,6 @@ func (s *session) handleFrame(frame []byte) {
 		}
 		s.handleMessage(m)
 	}
-}
-
-// okFrameID recognises a frame holding one Ok reply written compactly,
-// [{"Ok":{"Id":N}}] with N > 0, as servers write it. The commonest reply
-// then skips the JSON decoder; any other spelling takes the general path,
-// which reads it the same way.
-func okFrameID(f []byte) (uint32, bool) {
-	const pre, post = `[{"Ok":{"Id":`, `}}]`
-	if len(f) <= len(pre)+len(post) || len(f) > len(pre)+len(post)+10 ||
-		string(f[:len(pre)]) != pre || string(f[len(f)-len(post):]) != post {
-		return 0, false
-	}
-	digits := f[len(pre) : len(f)-len(post)]
-	if digits[0] == '0' {
-		return 0, false // Id 0 (an event) or a leading zero: not for here
-	}
-	var id uint64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	if id > math.MaxUint32 {
-		return 0, false
-	}
-	return uint32(id), true
 }
 
 func (s *session) protocolError(err error) {

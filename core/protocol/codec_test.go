@@ -427,6 +427,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"range of three", Version4, `[{"DeviceList":{"Id":1,"Devices":{"0":{"DeviceName":"X","DeviceIndex":0,"DeviceMessageTimingGap":0,"DeviceFeatures":{"0":{"FeatureIndex":0,"FeatureDescription":"","Output":{"Vibrate":{"Value":[0,1,2]}}}}}}}}]`, ErrWrongType, `Devices["0"].DeviceFeatures["0"].Output["Vibrate"].Value`, "DeviceList", 1, true, "2 items"},
 		{"bad map key", Version4, `[{"DeviceList":{"Id":1,"Devices":{"zero":{"DeviceName":"X","DeviceIndex":0,"DeviceMessageTimingGap":0,"DeviceFeatures":{}}}}}]`, ErrWrongType, `Devices["zero"]`, "DeviceList", 1, true, "map key"},
 		{"second message bad", Version3, `[{"Ping":{"Id":1}},{"Ping":{"Id":"two"}}]`, ErrWrongType, "Id", "Ping", 0, false, ""},
+		{"repeated member", Version3, `[{"Ping":{"Id":1,"Id":2}}]`, ErrMalformedJSON, "", "", 0, false, "duplicate"},
+		{"repeated message key", Version3, `[{"Ping":{"Id":1},"Ping":{"Id":2}}]`, ErrMalformedJSON, "", "", 0, false, "duplicate"},
+		{"invalid UTF-8", Version3, "[{\"Test\":{\"Id\":1,\"TestString\":\"\xff\"}}]", ErrMalformedJSON, "", "", 0, false, "UTF-8"},
+		{"map key not canonical", Version4, `[{"DeviceList":{"Id":1,"Devices":{"01":{"DeviceName":"X","DeviceIndex":0,"DeviceMessageTimingGap":0,"DeviceFeatures":{}}}}}]`, ErrWrongType, `Devices["01"]`, "DeviceList", 1, true, "map key"},
 		{"null field", Version3, `[{"StopDeviceCmd":{"Id":3,"DeviceIndex":null}}]`, ErrWrongType, "DeviceIndex", "StopDeviceCmd", 3, true, "null"},
 	}
 	for _, tt := range tests {
@@ -582,5 +586,42 @@ func TestNamesSorted(t *testing.T) {
 	}
 	if New("OutputCmd", Version3) != nil || New("Nope", Version4) != nil || New("Ping", 9) != nil {
 		t.Fatal("New must return nil for messages a version lacks")
+	}
+}
+
+// TestEnumTablesCanonical checks that a canonical spelling maps to itself,
+// so an enumeration the decoder stored always passes validation, and that
+// the empty string is never accepted.
+func TestEnumTablesCanonical(t *testing.T) {
+	for _, e := range []enum{OutputType(""), InputType(""), InputCommandType(""), ActuatorType(""), SensorType(""), LogLevel(""), MessageNameV0("")} {
+		names := e.names()
+		if _, ok := names[""]; ok {
+			t.Errorf("%T accepts the empty string", e)
+		}
+		for s, c := range names {
+			if cc, ok := e.canonical(c); !ok || cc != c {
+				t.Errorf("%T: %q -> %q -> %q", e, s, c, cc)
+			}
+		}
+	}
+}
+
+// TestLenientSkipsUnknownTypesUnread: a newer server's output or input type
+// may have a shape of its own; a lenient decoder skips it without reading
+// it, and a strict one refuses it.
+func TestLenientSkipsUnknownTypesUnread(t *testing.T) {
+	frame := []byte(`[{"DeviceList":{"Id":0,"Devices":{"0":{"DeviceIndex":0,"DeviceName":"X","DeviceMessageTimingGap":0,
+		"DeviceFeatures":{"0":{"FeatureIndex":0,"FeatureDescription":"","Output":{"Vibrate":{"Value":[0,20]},"Tickle":{"Value":{"Min":0},"Pattern":null}},
+		"Input":{"Smell":null,"Battery":{"Value":[[0,100]],"Command":["Read"]}}}}}}}}]`)
+	msgs, err := (&Decoder{Version: Version4, Lenient: true}).Decode(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := msgs[0].(*DeviceList).Devices[0].DeviceFeatures[0]
+	if len(f.Output) != 1 || f.Output[OutputVibrate].Value != (Range{0, 20}) || len(f.Input) != 1 {
+		t.Fatalf("got %#v", f)
+	}
+	if _, err := (&Decoder{Version: Version4}).Decode(frame); err == nil {
+		t.Fatal("a strict decoder accepted unknown types")
 	}
 }

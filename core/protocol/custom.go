@@ -1,157 +1,374 @@
 package protocol
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// singleKey reads the one-key object at d.i (a command or a reading): its
-// key, d.i at the key's value, an object, and where the whole object ends.
-// A repeated key counts once, with its last value.
-func (d *decState) singleKey() (key []byte, end int, fe *fieldErr) {
-	if d.peek() != '{' {
-		return nil, 0, d.wrongType("object")
-	}
-	start := d.i
-	pos, n := 0, 0
-	if d.enter() {
-		key, pos, n = d.key(), d.i, 1
-		d.skip()
-		if d.more() {
-			d.i = start
-			ms := d.members()
-			n = len(ms)
-			if n == 1 {
-				key, pos = []byte(ms[0].key), ms[0].pos
-			}
-		}
-	}
-	if n != 1 {
-		return nil, 0, &fieldErr{err: ErrWrongType, detail: fmt.Sprintf("expected exactly one key, got %d", n)}
-	}
-	end, d.i = d.i, pos
-	if d.peek() != '{' {
-		return nil, 0, d.wrongType("object").at(string(key))
-	}
-	return key, end, nil
+// Types with a JSON shape of their own are read by these functions, which
+// the codec gives the library as type-specific unmarshalers. They read
+// tokens from the library's decoder and report problems as *fieldErr with a
+// path relative to the value; once they have read into the value they wrap
+// it in a *posErr that says where the value is.
+
+// posErr is a failure inside a value read by a custom unmarshaler, with the
+// JSON pointer of that value.
+type posErr struct {
+	ptr jsontext.Pointer
+	fe  *fieldErr
 }
 
-// scalarSlot is one field of a command or reading body: exactly one of u
-// and i is set.
+func (e *posErr) Error() string { return string(e.ptr) + ": " + e.fe.Error() }
+
+// inside wraps fe, found after the value that starts at depth was entered.
+func inside(dec *jsontext.Decoder, depth int, fe *fieldErr) error {
+	p := dec.StackPointer()
+	n := 0
+	for i := range len(p) {
+		if p[i] == '/' {
+			if n == depth {
+				p = p[:i]
+				break
+			}
+			n++
+		}
+	}
+	return &posErr{ptr: p, fe: fe}
+}
+
+// scalarSlot is one integer member of a command or reading body: exactly
+// one of u and i is set.
 type scalarSlot struct {
 	name string
 	u    *uint32
 	i    *int32
 }
 
-func (d *decState) scalar(s *scalarSlot) *fieldErr {
+// readSingleKey reads the one-key object at dec (a command or a reading)
+// whose key is an enumeration in names, and the integer members of its
+// value into slots; the first required slots must be present and, unless
+// lenient, no other member may be. It returns the key's canonical spelling.
+func readSingleKey(dec *jsontext.Decoder, lenient bool, enum string, names map[string]string, slots func(key string) ([]scalarSlot, int)) (string, error) {
+	if k := dec.PeekKind(); k != '{' {
+		return "", wrongType("object", k)
+	}
+	depth := dec.StackDepth()
+	if _, err := dec.ReadToken(); err != nil {
+		return "", err
+	}
+	fail := func(fe *fieldErr) (string, error) { return "", inside(dec, depth, fe) }
+	if dec.PeekKind() == '}' {
+		return fail(&fieldErr{err: ErrWrongType, detail: "expected exactly one key, got 0"})
+	}
+	rawKey, err := dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	key := string(unquote(rawKey))
+	if k := dec.PeekKind(); k != '{' {
+		return fail(wrongType("object", k).at(key))
+	}
+	c, ok := names[key]
+	if !ok {
+		return fail((&fieldErr{err: ErrInvalidEnum, detail: fmt.Sprintf("%s %q", enum, key)}).at(key))
+	}
+	ss, required := slots(c)
+	if _, err := dec.ReadToken(); err != nil {
+		return "", err
+	}
+	var seen uint8
+	for dec.PeekKind() != '}' {
+		rawName, err := dec.ReadValue()
+		if err != nil {
+			return "", err
+		}
+		name := string(unquote(rawName))
+		j := slices.IndexFunc(ss, func(s scalarSlot) bool { return s.name == name })
+		if j < 0 {
+			if !lenient {
+				return fail((&fieldErr{err: ErrUnknownField}).at(name).at(key))
+			}
+			if err := dec.SkipValue(); err != nil {
+				return "", err
+			}
+			continue
+		}
+		seen |= 1 << j
+		if fe := readScalar(dec, &ss[j]); fe != nil {
+			return fail(fe.at(name).at(key))
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return "", err
+	}
+	for j := range required {
+		if seen&(1<<j) == 0 {
+			return fail((&fieldErr{err: ErrMissingField}).at(ss[j].name).at(key))
+		}
+	}
+	if dec.PeekKind() != '}' {
+		n := 1
+		for dec.PeekKind() != '}' {
+			if _, err := dec.ReadValue(); err != nil {
+				return "", err
+			}
+			if err := dec.SkipValue(); err != nil {
+				return "", err
+			}
+			n++
+		}
+		return fail(&fieldErr{err: ErrWrongType, detail: fmt.Sprintf("expected exactly one key, got %d", n)})
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return "", err
+	}
+	return c, nil
+}
+
+func readScalar(dec *jsontext.Decoder, s *scalarSlot) *fieldErr {
 	if s.u != nil {
-		u, fe := d.uintLit(32)
+		u, fe := readInteger(dec, 32, false)
 		*s.u = uint32(u)
 		return fe
 	}
-	i, fe := d.intLit(32)
+	i, fe := readInteger(dec, 32, true)
 	*s.i = int32(i)
 	return fe
 }
 
-func slotIndex(slots []scalarSlot, key []byte) int {
-	for j := range slots {
-		if slots[j].name == string(key) {
-			return j
+// readInteger reads an integer of the given size, signed or not.
+func readInteger(dec *jsontext.Decoder, bits int, signed bool) (int64, *fieldErr) {
+	if k := dec.PeekKind(); k != '0' {
+		if k == 0 {
+			_, err := dec.ReadValue()
+			return 0, syntaxErr(err)
 		}
+		if err := dec.SkipValue(); err != nil {
+			return 0, syntaxErr(err)
+		}
+		return 0, wrongType("integer", k)
 	}
-	return -1
+	v, err := dec.ReadValue()
+	if err != nil {
+		return 0, syntaxErr(err)
+	}
+	if signed {
+		return parseInt(string(v), bits)
+	}
+	if u, ok := digitsUint(v, bits); ok {
+		return int64(u), nil
+	}
+	u, fe := parseUint(string(v), bits)
+	return int64(u), fe
 }
 
-// fields fills slots from the object at d.i; the first required slots must
-// be present and, unless lenient, no other key may be.
-func (d *decState) fields(slots []scalarSlot, required int) *fieldErr {
-	start := d.i
-	if !d.slow {
-		var seen uint8
-		ok := true
-		if d.enter() {
-			for ok {
-				j := slotIndex(slots, d.key())
-				switch {
-				case j < 0 && d.lenient:
-					d.skip()
-				case j < 0 || seen&(1<<j) != 0:
-					ok = false
-				default:
-					seen |= 1 << j
-					ok = d.scalar(&slots[j]) == nil
-				}
-				if ok && !d.more() {
-					break
-				}
-			}
+func decodeOutputCommand(dec *jsontext.Decoder, c *OutputCommand, lenient bool) error {
+	var out OutputCommand
+	var v uint32
+	t, err := readSingleKey(dec, lenient, "OutputType", outputTypeNames, func(t string) ([]scalarSlot, int) {
+		if OutputType(t) == OutputHwPositionWithDuration {
+			return []scalarSlot{{name: "Value", u: &v}, {name: "Duration", u: &out.Duration}}, 2
 		}
-		if ok {
-			for j := range required {
-				if seen&(1<<j) == 0 {
-					return (&fieldErr{err: ErrMissingField}).at(slots[j].name)
-				}
-			}
-			return nil
-		}
-		d.i = start
+		return []scalarSlot{{name: "Value", i: &out.Value}}, 1
+	})
+	if err != nil {
+		return err
 	}
-	// As the tree walker did, in the order of last occurrence.
-	defer d.setSlow(d.slow)
-	d.slow = true
-	ms := d.members()
-	end := d.i
-	present := map[string]bool{}
-	for _, m := range ms {
-		present[m.key] = true
-		j := slotIndex(slots, []byte(m.key))
-		if j < 0 {
-			if d.lenient {
+	out.Type = OutputType(t)
+	if out.Type == OutputHwPositionWithDuration {
+		if v > 1<<31-1 {
+			return &posErr{ptr: dec.StackPointer(), fe: (&fieldErr{err: ErrOutOfRange, detail: strconv.FormatUint(uint64(v), 10)}).at("Value").at(t)}
+		}
+		out.Value = int32(v)
+	}
+	*c = out
+	return nil
+}
+
+func decodeInputValue(dec *jsontext.Decoder, r *InputValue, lenient bool) error {
+	var out InputValue
+	t, err := readSingleKey(dec, lenient, "InputType", inputTypeNames, func(string) ([]scalarSlot, int) {
+		return []scalarSlot{{name: "Value", i: &out.Value}}, 1
+	})
+	if err != nil {
+		return err
+	}
+	out.Type = InputType(t)
+	*r = out
+	return nil
+}
+
+// decodeRangeList reads [[min,max],...], or a single [min,max] pair as a
+// one-element list.
+func decodeRangeList(dec *jsontext.Decoder, l *RangeList) error {
+	if k := dec.PeekKind(); k != '[' {
+		return wrongType("array", k)
+	}
+	depth := dec.StackDepth()
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	if dec.PeekKind() == '0' {
+		var r Range
+		if fe := readRangeItems(dec, &r); fe != nil {
+			return inside(dec, depth, fe)
+		}
+		*l = RangeList{r}
+		return nil
+	}
+	out := RangeList{}
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		var r Range
+		if fe := readRange(dec, &r); fe != nil {
+			return inside(dec, depth, fe.index(i))
+		}
+		out = append(out, r)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	*l = out
+	return nil
+}
+
+func decodeRange(dec *jsontext.Decoder, r *Range) error {
+	if k := dec.PeekKind(); k != '[' {
+		return wrongType("array", k)
+	}
+	depth := dec.StackDepth()
+	if fe := readRange(dec, r); fe != nil {
+		return inside(dec, depth, fe)
+	}
+	return nil
+}
+
+// readRange reads a [min,max] pair.
+func readRange(dec *jsontext.Decoder, r *Range) *fieldErr {
+	if k := dec.PeekKind(); k != '[' {
+		if err := dec.SkipValue(); err != nil {
+			return syntaxErr(err)
+		}
+		return wrongType("array", k)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return syntaxErr(err)
+	}
+	return readRangeItems(dec, r)
+}
+
+// readRangeItems reads the items of a pair and its closing bracket.
+func readRangeItems(dec *jsontext.Decoder, r *Range) *fieldErr {
+	n := 0
+	for ; dec.PeekKind() != ']'; n++ {
+		if n >= len(r) {
+			if err := dec.SkipValue(); err != nil {
+				return syntaxErr(err)
+			}
+			continue
+		}
+		v, fe := readInteger(dec, 32, true)
+		if fe != nil {
+			return fe.index(n)
+		}
+		r[n] = int32(v)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return syntaxErr(err)
+	}
+	if n != len(r) {
+		return &fieldErr{err: ErrWrongType, detail: fmt.Sprintf("expected %d items, got %d", len(r), n)}
+	}
+	return nil
+}
+
+// decodeByteArray reads an array of numbers 0..255.
+func decodeByteArray(dec *jsontext.Decoder, b *ByteArray) error {
+	if k := dec.PeekKind(); k != '[' {
+		return wrongType("array", k)
+	}
+	depth := dec.StackDepth()
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	out := ByteArray{}
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		v, fe := readInteger(dec, 8, false)
+		if fe != nil {
+			return inside(dec, depth, fe.index(i))
+		}
+		out = append(out, byte(v))
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	*b = out
+	return nil
+}
+
+// decodeEnum reads a string enumeration, stored in its canonical spelling.
+// A value it does not know is stored as is: validation refuses it, or a
+// lenient decoder drops it from lists and map keys.
+func decodeEnum[T ~string](names map[string]string) *json.Unmarshalers {
+	return json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error {
+		if k := dec.PeekKind(); k != '"' {
+			return wrongType("string", k)
+		}
+		s, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		name := unquote(s)
+		if c, ok := names[string(name)]; ok {
+			*v = T(c)
+		} else {
+			*v = T(name)
+		}
+		return nil
+	})
+}
+
+// decodeEnumMap reads a map keyed by an enumeration. A lenient decoder
+// skips the entries whose key it does not know without reading them: a
+// newer server's output or input type may have another shape. A strict
+// decoder leaves the map to the library (and the key to validation).
+func decodeEnumMap[K ~string, V any](names map[string]string, lenient bool) *json.Unmarshalers {
+	return json.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[K]V) error {
+		if !lenient || dec.PeekKind() != '{' {
+			return errors.ErrUnsupported
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		out := map[K]V{}
+		for dec.PeekKind() != '}' {
+			name, err := dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			c, ok := names[string(unquote(name))]
+			if !ok {
+				if err := dec.SkipValue(); err != nil {
+					return err
+				}
 				continue
 			}
-			return (&fieldErr{err: ErrUnknownField}).at(m.key)
+			var v V
+			if err := json.UnmarshalDecode(dec, &v); err != nil {
+				return err
+			}
+			out[K(c)] = v
 		}
-		d.i = m.pos
-		if fe := d.scalar(&slots[j]); fe != nil {
-			return fe.at(m.key)
+		if _, err := dec.ReadToken(); err != nil {
+			return err
 		}
-	}
-	for _, s := range slots[:required] {
-		if !present[s.name] {
-			return (&fieldErr{err: ErrMissingField}).at(s.name)
-		}
-	}
-	d.i = end
-	return nil
-}
-
-func (c *OutputCommand) decodeJSON(d *decState) *fieldErr {
-	k, end, fe := d.singleKey()
-	if fe != nil {
-		return fe
-	}
-	t, ok := outputTypeNames[string(k)]
-	if !ok {
-		return (&fieldErr{err: ErrInvalidEnum, detail: fmt.Sprintf("OutputType %q", k)}).at(string(k))
-	}
-	*c = OutputCommand{Type: OutputType(t)}
-	if c.Type == OutputHwPositionWithDuration {
-		var v uint32
-		if fe := d.fields([]scalarSlot{{name: "Value", u: &v}, {name: "Duration", u: &c.Duration}}, 2); fe != nil {
-			return fe.at(string(k))
-		}
-		if v > 1<<31-1 {
-			return (&fieldErr{err: ErrOutOfRange, detail: strconv.FormatUint(uint64(v), 10)}).at("Value").at(string(k))
-		}
-		c.Value = int32(v)
-	} else if fe := d.fields([]scalarSlot{{name: "Value", i: &c.Value}}, 1); fe != nil {
-		return fe.at(string(k))
-	}
-	d.i = end
-	return nil
+		*m = out
+		return nil
+	})
 }
 
 // MarshalJSON writes the single-key command object.
@@ -177,23 +394,6 @@ func (c OutputCommand) appendJSON(b []byte) ([]byte, error) {
 	return append(b, "}}"...), nil
 }
 
-func (r *InputValue) decodeJSON(d *decState) *fieldErr {
-	k, end, fe := d.singleKey()
-	if fe != nil {
-		return fe
-	}
-	t, ok := inputTypeNames[string(k)]
-	if !ok {
-		return (&fieldErr{err: ErrInvalidEnum, detail: fmt.Sprintf("InputType %q", k)}).at(string(k))
-	}
-	*r = InputValue{Type: InputType(t)}
-	if fe := d.fields([]scalarSlot{{name: "Value", i: &r.Value}}, 1); fe != nil {
-		return fe.at(string(k))
-	}
-	d.i = end
-	return nil
-}
-
 // MarshalJSON writes the single-key reading object.
 func (r InputValue) MarshalJSON() ([]byte, error) {
 	if !r.Type.Valid() {
@@ -203,46 +403,6 @@ func (r InputValue) MarshalJSON() ([]byte, error) {
 	b = append(b, `":{"Value":`...)
 	b = strconv.AppendInt(b, int64(r.Value), 10)
 	return append(b, "}}"...), nil
-}
-
-func (l *RangeList) decodeJSON(d *decState) *fieldErr {
-	if d.peek() != '[' {
-		return d.wrongType("array")
-	}
-	start := d.i
-	if d.enter() && d.atNumber() {
-		// [min,max] written without the outer list.
-		d.i = start
-		var r Range
-		if fe := d.rangeValue(&r); fe != nil {
-			return fe
-		}
-		*l = RangeList{r}
-		return nil
-	}
-	d.i = start
-	out := make(RangeList, d.count())
-	d.enter()
-	for i := range out {
-		if fe := d.rangeValue(&out[i]); fe != nil {
-			return fe.index(i)
-		}
-		d.more()
-	}
-	*l = out
-	return nil
-}
-
-// rangeValue decodes a [min,max] pair as arrayValue would.
-func (d *decState) rangeValue(r *Range) *fieldErr {
-	if d.peek() != '[' {
-		return d.wrongType("array")
-	}
-	return d.items(len(r), func(i int) *fieldErr {
-		v, fe := d.intLit(32)
-		r[i] = int32(v)
-		return fe
-	})
 }
 
 // MarshalJSON writes the bytes as an array of numbers.

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MaxFrameSize is the largest frame, in bytes, that bphost reads or
@@ -27,7 +28,8 @@ type Envelope struct {
 	ID    uint32
 	HasID bool
 
-	body []byte // the message body, checked to be valid JSON
+	body []byte  // the message body, checked to be valid JSON
+	fast fastMsg // the message when the fast path read it
 }
 
 // Decoder decodes frames of one spec version, up to MaxFrameSize. The zero
@@ -64,53 +66,31 @@ func (d *Decoder) Decode(frame []byte) ([]Message, error) {
 
 // DecodeEnvelope decodes one message split off by SplitFrame.
 func (d *Decoder) DecodeEnvelope(e *Envelope) (Message, error) {
-	fail := func(err error, field, detail string) error {
-		return &DecodeError{Index: e.Index, Message: e.Name, ID: e.ID, HasID: e.HasID, Field: field, Err: err, Detail: detail}
-	}
-	reg := messagePlans()[e.Name]
+	reg := registry[e.Name]
 	if reg == nil {
-		return nil, fail(ErrUnknownMessage, "", strconv.Quote(e.Name))
+		return nil, e.fail(ErrUnknownMessage, "", strconv.Quote(e.Name))
 	}
 	if !d.Version.Valid() || reg[d.Version] == nil {
-		return nil, fail(ErrWrongVersion, "", fmt.Sprintf("%s is not a spec %s message", e.Name, d.Version))
+		return nil, e.fail(ErrWrongVersion, "", fmt.Sprintf("%s is not a spec %s message", e.Name, d.Version))
 	}
-	mp := reg[d.Version]
-	m := mp.new()
-	v := ptrValue(m)
-	ds := decState{b: e.bodyJSON(), lenient: d.Lenient}
-	if fe := ds.value(mp.dec, v); fe != nil {
-		return nil, fail(fe.err, fe.path(), fe.detail)
-	}
-	if mp.val != nil {
-		if fe := mp.val.check(v); fe != nil {
-			return nil, fail(fe.err, fe.path(), fe.detail)
+	if e.fast.name != "" {
+		m := e.fast.message()
+		if fe := validate(ptrValue(m)); fe != nil {
+			return nil, e.fail(fe.err, fe.path(), fe.detail)
 		}
+		return m, nil
+	}
+	m := reg[d.Version]()
+	if fe := decodeBody(e.bodyJSON(), m, d.Lenient); fe != nil {
+		return nil, e.fail(fe.err, fe.path(), fe.detail)
 	}
 	return m, nil
 }
 
-// msgPlan is how to make, decode and check one message type.
-type msgPlan struct {
-	new newFunc
-	dec *decPlan
-	val *valPlan // checks that can fail on decoded values; nil if none
+// fail is a DecodeError about e.
+func (e *Envelope) fail(err error, field, detail string) error {
+	return &DecodeError{Index: e.Index, Message: e.Name, ID: e.ID, HasID: e.HasID, Field: field, Err: err, Detail: detail}
 }
-
-// messagePlans is the registry with the plans of every message type, made
-// on first use (the registry is filled by init).
-var messagePlans = sync.OnceValue(func() map[string]*[CurrentVersion + 1]*msgPlan {
-	out := map[string]*[CurrentVersion + 1]*msgPlan{}
-	for name, fns := range registry {
-		out[name] = new([CurrentVersion + 1]*msgPlan)
-		for v, fn := range fns {
-			if fn != nil {
-				t := ptrValue(fn()).Type()
-				out[name][v] = &msgPlan{new: fn, dec: planFor(t), val: valPlanFor(t, decodedValues)}
-			}
-		}
-	}
-	return out
-})
 
 // bodyJSON is the body to decode; an Envelope not made by SplitFrame has
 // none, which reads as null.
@@ -131,8 +111,22 @@ func splitFrameLimit(frame []byte, maxSize int) ([]Envelope, error) {
 	if err := checkFrameSize(frame, maxSize); err != nil {
 		return nil, err
 	}
+	if e, ok := fastFrame(frame); ok {
+		return []Envelope{e}, nil
+	}
 	// The envelopes outlive this call: keep them off the caller's buffer.
 	return splitFrame(bytes.Clone(frame), maxSize, nil)
+}
+
+// checkFrameSize refuses a frame longer than maxSize (0: MaxFrameSize).
+func checkFrameSize(frame []byte, maxSize int) error {
+	if maxSize <= 0 {
+		maxSize = MaxFrameSize
+	}
+	if len(frame) > maxSize {
+		return &DecodeError{Index: -1, Err: ErrFrameTooLarge, Detail: fmt.Sprintf("%d bytes, limit %d", len(frame), maxSize)}
+	}
+	return nil
 }
 
 // DetectVersion reads the spec version a client asks for in its
@@ -141,49 +135,75 @@ func splitFrameLimit(frame []byte, maxSize int) ([]Envelope, error) {
 // knows is returned with an ErrWrongVersion error so the server can refuse it
 // by the request's Id.
 func DetectVersion(e *Envelope) (Version, error) {
-	fail := func(err error, field, detail string) error {
-		return &DecodeError{Index: e.Index, Message: e.Name, ID: e.ID, HasID: e.HasID, Field: field, Err: err, Detail: detail}
-	}
 	if e.Name != "RequestServerInfo" {
-		return 0, fail(ErrWrongVersion, "", "the first message must be RequestServerInfo, got "+strconv.Quote(e.Name))
+		return 0, e.fail(ErrWrongVersion, "", "the first message must be RequestServerInfo, got "+strconv.Quote(e.Name))
 	}
-	ds := decState{b: e.bodyJSON()}
-	if ds.peek() != '{' {
-		return 0, fail(ErrWrongType, "", "expected object, got "+ds.kind())
+	var fields struct {
+		ProtocolVersionMajor, MessageVersion jsontext.Value
 	}
-	// The last occurrence of each field counts, as with encoding/json.
-	pos := map[string]int{}
-	if ds.enter() {
-		for {
-			if k := string(ds.key()); k == "ProtocolVersionMajor" || k == "MessageVersion" {
-				pos[k] = ds.i
-			}
-			ds.skip()
-			if !ds.more() {
-				break
-			}
+	if fe := readMembers(e.bodyJSON(), func(name string, v jsontext.Value) {
+		switch name {
+		case "ProtocolVersionMajor":
+			fields.ProtocolVersionMajor = v
+		case "MessageVersion":
+			fields.MessageVersion = v
 		}
+	}); fe != nil {
+		return 0, e.fail(fe.err, "", fe.detail)
 	}
-	for _, field := range []string{"ProtocolVersionMajor", "MessageVersion"} {
-		at, present := pos[field]
-		if !present {
+	for _, f := range []struct {
+		name string
+		v    jsontext.Value
+	}{{"ProtocolVersionMajor", fields.ProtocolVersionMajor}, {"MessageVersion", fields.MessageVersion}} {
+		if f.v == nil {
 			continue
 		}
-		ds.i = at
-		if !ds.atNumber() {
-			return 0, fail(ErrWrongType, field, "expected integer, got "+ds.kind())
+		if f.v.Kind() != '0' {
+			return 0, e.fail(ErrWrongType, f.name, "expected integer, got "+kindName(f.v.Kind()))
 		}
-		n := ds.num()
-		v, ok := digitsUint(n, 32)
+		v, ok := digitsUint(f.v, 32)
 		if !ok {
-			return 0, fail(ErrOutOfRange, field, string(n))
+			return 0, e.fail(ErrOutOfRange, f.name, string(f.v))
 		}
-		if detail := versionMismatch(field, v); detail != "" {
-			return Version(v), fail(ErrWrongVersion, field, detail)
+		if detail := versionMismatch(f.name, v); detail != "" {
+			return Version(v), e.fail(ErrWrongVersion, f.name, detail)
 		}
 		return Version(v), nil
 	}
 	return Version0, nil
+}
+
+// readMembers calls member with each member of the object body, which
+// must be valid JSON. The values are valid until it returns.
+func readMembers(body []byte, member func(name string, v jsontext.Value)) *fieldErr {
+	sc := scanners.Get().(*scanner)
+	defer scanners.Put(sc)
+	sc.buf = *bytes.NewBuffer(body)
+	sc.dec.Reset(&sc.buf)
+	dec := &sc.dec
+	if k := dec.PeekKind(); k != '{' {
+		return wrongType("object", k)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return syntaxErr(err)
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return syntaxErr(err)
+		}
+		v, err := dec.ReadValue()
+		if err != nil {
+			return syntaxErr(err)
+		}
+		member(string(unquote(name)), v)
+	}
+	return nil
+}
+
+// syntaxErr reports JSON that jsontext refused where valid JSON was expected.
+func syntaxErr(err error) *fieldErr {
+	return &fieldErr{err: ErrMalformedJSON, detail: err.Error()}
 }
 
 // versionMismatch says why version v read from field cannot be served, or

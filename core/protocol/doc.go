@@ -19,11 +19,15 @@
 // A Buttplug Error message is itself a Go error ([*Error]) that keeps its
 // [ErrorCode].
 //
-// Decoding takes two passes over a frame and builds no intermediate tree: the
-// first checks the JSON exactly as encoding/json would and finds the messages,
-// the second reads each body straight into its message struct, driven by
-// plans worked out once per Go type from the struct tags. The tree decoder
-// it replaced is kept in the tests, which require both to agree on any input.
+// The codec is github.com/go-json-experiment/json (the design of
+// encoding/json/v2): jsontext checks a frame's syntax and splits it into its
+// messages, json.Unmarshal reads each body into its message struct from the
+// struct tags, refusing unknown members unless the decoder is lenient, and a
+// second look at the body (checkShape) refuses what the library lets pass
+// but the schema does not (a required field left out, a null); the bp tag
+// rules are checked by the same validation Encode runs. The compact Ok and
+// OutputCmd frames, the commonest by far, are read by a small fast path that
+// the fuzz tests hold to the library path's results.
 //
 // The package imports nothing else of this project.
 package protocol

@@ -32,7 +32,7 @@ func AppendFrame(dst []byte, msgs ...Message) ([]byte, error) {
 
 func appendMessage(dst []byte, m Message) ([]byte, error) {
 	name := m.MessageName()
-	if fe := validate(ptrValue(m), anyValues); fe != nil {
+	if fe := validate(ptrValue(m)); fe != nil {
 		return nil, &EncodeError{Message: name, Field: fe.path(), Err: fe.err, Detail: fe.detail}
 	}
 	dst = append(dst, `{"`...)

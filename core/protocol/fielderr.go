@@ -48,3 +48,16 @@ func (fe *fieldErr) path() string {
 	}
 	return p
 }
+
+// Error makes a fieldErr an error, so that the library's unmarshalers can
+// return it.
+func (fe *fieldErr) Error() string {
+	s := fe.err.Error()
+	if p := fe.path(); p != "" {
+		s = p + ": " + s
+	}
+	if fe.detail != "" {
+		s += ": " + fe.detail
+	}
+	return s
+}

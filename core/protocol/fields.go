@@ -13,12 +13,13 @@ import (
 //
 //	json:"Name"            required field
 //	json:"Name,omitempty"  optional field
-//	bp:"alias=Other"       also accept the key Other when reading
+//	bp:"alias=Other"       also accept the key Other when reading (read by
+//	                       the type's unmarshaler in body.go)
 //	bp:"id=client"         Id rule: client (1..max), server (0..max), system (0)
 //	bp:"min=N,max=N"       numeric bounds (for slices, of each element)
 //	bp:"minitems=N"        minimum slice length
 //
-// The decoder (decplan.go) and the validator (validate.go) are both driven
+// The shape check (body.go) and the validator (validate.go) are both driven
 // by them, so what one accepts the other checks the same way.
 
 type fieldInfo struct {

@@ -1,5 +1,7 @@
 package protocol
 
+//go:generate go run ./internal/genmessages
+
 // Message is one Buttplug protocol message. Every message type of this
 // package implements it with a pointer receiver.
 type Message interface {

@@ -12,26 +12,13 @@ import (
 // that every enumeration holds a canonical known value. Decoding and encoding
 // both run it, so what the codec writes it would also accept. The first
 // failure in field order is returned; map entries are taken in key order.
-func validate(v reflect.Value, mode valMode) *fieldErr {
-	p := valPlanFor(v.Type(), mode)
+func validate(v reflect.Value) *fieldErr {
+	p := valPlanFor(v.Type())
 	if p == nil {
 		return nil
 	}
 	return p.check(v)
 }
-
-// valMode says where the values come from, which bounds what can be wrong.
-type valMode uint8
-
-const (
-	// anyValues: values a program built; anything may be wrong.
-	anyValues valMode = iota
-	// decodedValues: values the decoder just made. It only ever stores an
-	// enumeration in its canonical spelling, so an enumeration can be wrong
-	// only where it was left out: a struct field. Lists, map keys and
-	// pointers of enumerations are not checked again.
-	decodedValues
-)
 
 // valPlan is what validate checks for one type; a nil plan means nothing
 // about the type can be wrong.
@@ -64,74 +51,64 @@ type valField struct {
 	plan  *valPlan
 }
 
-type valKey struct {
-	t         reflect.Type
-	mode      valMode
-	contained bool // an item, map key or pointee rather than a struct field
-}
-
 var (
-	valPlans sync.Map // valKey -> *valPlan (nil stored as a typed nil)
+	valPlans sync.Map // reflect.Type -> *valPlan (nil stored as a typed nil)
 	valMu    sync.Mutex
 )
 
-func valPlanFor(t reflect.Type, mode valMode) *valPlan {
-	k := valKey{t: t, mode: mode}
-	if p, ok := valPlans.Load(k); ok {
+func valPlanFor(t reflect.Type) *valPlan {
+	if p, ok := valPlans.Load(t); ok {
 		return p.(*valPlan)
 	}
 	valMu.Lock()
 	defer valMu.Unlock()
-	building := map[valKey]*valPlan{}
-	p := buildValPlan(k, building)
+	building := map[reflect.Type]*valPlan{}
+	p := buildValPlan(t, building)
 	for k, p := range building {
 		valPlans.Store(k, p)
 	}
 	return p
 }
 
-func buildValPlan(k valKey, building map[valKey]*valPlan) *valPlan {
-	if p, ok := valPlans.Load(k); ok {
+func buildValPlan(t reflect.Type, building map[reflect.Type]*valPlan) *valPlan {
+	if p, ok := valPlans.Load(t); ok {
 		return p.(*valPlan)
 	}
-	if p, ok := building[k]; ok {
+	if p, ok := building[t]; ok {
 		return p // a type that contains itself: checked as far as it goes
 	}
-	t := k.t
 	p := &valPlan{checker: t.Implements(checkerType)}
-	building[k] = p
-	sub := func(t reflect.Type, contained bool) *valPlan {
-		return buildValPlan(valKey{t: t, mode: k.mode, contained: contained}, building)
-	}
+	building[t] = p
+	sub := func(t reflect.Type) *valPlan { return buildValPlan(t, building) }
 	switch t.Kind() {
 	case reflect.Pointer:
-		p.kind, p.elem = vPtr, sub(t.Elem(), true)
+		p.kind, p.elem = vPtr, sub(t.Elem())
 	case reflect.Struct:
 		p.kind = vStruct
 		si := infoFor(t)
 		for i := range si.fields {
 			f := &si.fields[i]
-			vf := valField{info: f, plan: sub(t.FieldByIndex(f.index).Type, false),
+			vf := valField{info: f, plan: sub(t.FieldByIndex(f.index).Type),
 				rules: f.idKind == "client" || f.idKind == "system" || f.minItems > 0 || f.min != nil || f.max != nil}
 			if vf.rules || vf.plan != nil {
 				p.fields = append(p.fields, vf)
 			}
 		}
 	case reflect.Slice, reflect.Array:
-		p.kind, p.elem = vSeq, sub(t.Elem(), true)
+		p.kind, p.elem = vSeq, sub(t.Elem())
 	case reflect.Map:
-		p.kind, p.elem, p.key = vMap, sub(t.Elem(), true), sub(t.Key(), true)
+		p.kind, p.elem, p.key = vMap, sub(t.Elem()), sub(t.Key())
 		if p.key != nil && p.key.kind != vEnum {
 			p.key = nil // only an enumeration key is checked
 		}
 	case reflect.String:
-		if t.Implements(enumType) && !(k.mode == decodedValues && k.contained) {
+		if t.Implements(enumType) {
 			p.kind, p.t = vEnum, t
 			p.names = reflect.Zero(t).Interface().(enum).names()
 		}
 	}
 	if !p.checker && p.kind != vEnum && p.elem == nil && p.key == nil && p.fields == nil {
-		building[k] = nil
+		building[t] = nil
 		return nil
 	}
 	return p
