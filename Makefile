@@ -43,13 +43,18 @@ crossbuild:
 soak:
 	SOAK=$(SOAK) $(GO) test -count=1 -timeout 3h -run '^TestSoak$$' -v ./internal/soak
 
-## generate: regenerate the gRPC code of pluginapi with pinned tools
+## generate: regenerate the gRPC code of pluginapi with pinned tools, and core/protocol's message methods
 generate:
-	@if [ -f pluginapi/generate.sh ]; then sh pluginapi/generate.sh; else echo "nothing to generate yet"; fi
+	sh pluginapi/generate.sh
+	$(GO) generate ./core/protocol
 
 ## generate-check: fail if committed generated code is stale
 generate-check:
-	@if [ -f pluginapi/generate.sh ]; then sh pluginapi/generate.sh --check; fi
+	sh pluginapi/generate.sh --check
+	@tmp=$$(mktemp -d) && cp core/protocol/messages_gen.go $$tmp/ && $(GO) generate ./core/protocol && \
+	if ! cmp -s $$tmp/messages_gen.go core/protocol/messages_gen.go; then \
+		cp $$tmp/messages_gen.go core/protocol/messages_gen.go; rm -rf $$tmp; \
+		echo "core/protocol/messages_gen.go is stale: run make generate"; exit 1; fi; rm -rf $$tmp
 
 ## demo: the whole path on the embedded default, with simulated devices
 demo: build
