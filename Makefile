@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 SMOKETIME ?= 2000x
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble bench fuzz fuzz-smoke clean
+.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble bench bench-e2e fuzz fuzz-smoke clean
 
 all: build
 
@@ -57,6 +57,14 @@ demo-ble: build
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+## bench-e2e: Vibrate -> Ok through every path (floors and the npm client included), one table; BENCHE2E_FLAGS adds flags
+PEERS ?= interop/peers
+bench-e2e: build
+	@$(GO) build -o $(BIN)/plugins/bphost-connector-echo ./internal/benche2e/echoplugin
+	@$(GO) build -o $(BIN)/benche2e ./internal/benche2e
+	@if [ ! -d $(PEERS)/node_modules/buttplug ]; then (cd $(PEERS) && npm ci --no-audit --no-fund); fi
+	@$(BIN)/benche2e -bin $(BIN) -peers $(PEERS) $(BENCHE2E_FLAGS)
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s)
 fuzz:
