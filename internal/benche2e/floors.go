@@ -48,7 +48,7 @@ func wsFloor(ctx context.Context, sz Sizes, frame []byte) (Result, error) {
 		return Result{}, fmt.Errorf("websocket floor: dial: %w", err)
 	}
 	defer c.Close()
-	return measureEcho(ctx, sz, wsEcho{c}, frame)
+	return measureEcho(ctx, sz, cpuMeter{}, wsEcho{c}, frame)
 }
 
 type wsEcho struct{ c *websocket.Conn }
@@ -151,7 +151,7 @@ func grpcFloor(ctx context.Context, sz Sizes, frame []byte) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("grpc floor: open stream: %w", err)
 	}
-	r, err := measureEcho(ctx, sz, grpcEcho{st}, frame)
+	r, err := measureEcho(ctx, sz, cpuMeter{pids: []int{cmd.Process.Pid}}, grpcEcho{st}, frame)
 	_ = st.CloseSend()
 	return r, err
 }

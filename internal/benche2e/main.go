@@ -137,14 +137,14 @@ func run(ctx context.Context, cfg config, log io.Writer) *Table {
 		return pluginHop(ctx, cfg.sz, plugins, frame)
 	})
 	var srv *serveProc
-	serve := func() (string, error) {
+	serve := func() (*serveProc, error) {
 		if srv == nil {
 			var err error
 			if srv, err = startServe(ctx, cfg.bin); err != nil {
-				return "", err
+				return nil, err
 			}
 		}
-		return srv.url, nil
+		return srv, nil
 	}
 	defer func() {
 		if srv != nil {
@@ -152,26 +152,26 @@ func run(ctx context.Context, cfg config, log io.Writer) *Table {
 		}
 	}()
 	measure(keyWSHost, "our client, websocket connector in the host process → bphost serve", func() (Result, error) {
-		url, err := serve()
+		srv, err := serve()
 		if err != nil {
 			return Result{}, err
 		}
-		return wsInHost(ctx, cfg.sz, url)
+		return wsInHost(ctx, cfg.sz, srv)
 	})
 	measure(keyWSPlugin, "our client through the websocket plugin → bphost serve", func() (Result, error) {
-		url, err := serve()
+		srv, err := serve()
 		if err != nil {
 			return Result{}, err
 		}
-		return throughPlugin(ctx, cfg.sz, plugins, "websocket", map[string]string{"address": url})
+		return throughPlugin(ctx, cfg.sz, plugins, "websocket", map[string]string{"address": srv.url}, srv.cmd.Process.Pid)
 	})
 	if cfg.npm {
 		measure(keyNPM, "npm buttplug 5.0.2 client → bphost serve (JavaScript reference)", func() (Result, error) {
-			url, err := serve()
+			srv, err := serve()
 			if err != nil {
 				return Result{}, err
 			}
-			return npmClient(ctx, cfg.sz, cfg.peers, url)
+			return npmClient(ctx, cfg.sz, cfg.peers, srv)
 		})
 	}
 	measure(keyInProc, "our client in process (core/embedded, server.Connector)", func() (Result, error) {

@@ -14,6 +14,9 @@ import (
 type Result struct {
 	P50, P99   time.Duration
 	Throughput float64 // operations per second, pipelined
+	// CPU is the CPU time of every process on the path per pipelined
+	// operation; 0 when unknown.
+	CPU time.Duration
 }
 
 // Sizes says how much each path is measured.
@@ -90,7 +93,7 @@ type echoer interface {
 
 // measureEcho measures an echo path: round trips one at a time, then a
 // sender keeping sz.InFlight frames in flight while the caller receives.
-func measureEcho(ctx context.Context, sz Sizes, e echoer, frame []byte) (Result, error) {
+func measureEcho(ctx context.Context, sz Sizes, m cpuMeter, e echoer, frame []byte) (Result, error) {
 	var r Result
 	var err error
 	r.P50, r.P99, err = serial(ctx, sz, func(ctx context.Context, _ int) error {
@@ -102,6 +105,22 @@ func measureEcho(ctx context.Context, sz Sizes, e echoer, frame []byte) (Result,
 	if err != nil {
 		return r, err
 	}
+	var elapsed time.Duration
+	r.CPU, err = m.span(sz.Pipeline, func() error {
+		var err error
+		elapsed, err = pipelineEcho(ctx, sz, e, frame)
+		return err
+	})
+	if err != nil {
+		return r, err
+	}
+	r.Throughput = float64(sz.Pipeline) / elapsed.Seconds()
+	return r, nil
+}
+
+// pipelineEcho keeps sz.InFlight frames in flight until sz.Pipeline came
+// back, and returns how long that took.
+func pipelineEcho(ctx context.Context, sz Sizes, e echoer, frame []byte) (time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	slots := make(chan struct{}, sz.InFlight)
@@ -126,22 +145,25 @@ func measureEcho(ctx context.Context, sz Sizes, e echoer, frame []byte) (Result,
 		if err := e.recv(ctx); err != nil {
 			cancel()
 			<-sent
-			return r, fmt.Errorf("pipelined echo %d: %w", i, err)
+			return 0, fmt.Errorf("pipelined echo %d: %w", i, err)
 		}
 		<-slots
 	}
-	r.Throughput = float64(sz.Pipeline) / time.Since(t0).Seconds()
-	return r, <-sent
+	return time.Since(t0), <-sent
 }
 
 // measureClient measures a client path: op one at a time, then from
 // sz.InFlight goroutines at once.
-func measureClient(ctx context.Context, sz Sizes, op func(ctx context.Context, i int) error) (Result, error) {
+func measureClient(ctx context.Context, sz Sizes, m cpuMeter, op func(ctx context.Context, i int) error) (Result, error) {
 	var r Result
 	var err error
 	if r.P50, r.P99, err = serial(ctx, sz, op); err != nil {
 		return r, err
 	}
-	r.Throughput, err = concurrent(ctx, sz, op)
+	r.CPU, err = m.span(sz.Pipeline, func() error {
+		var err error
+		r.Throughput, err = concurrent(ctx, sz, op)
+		return err
+	})
 	return r, err
 }

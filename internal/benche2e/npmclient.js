@@ -1,6 +1,8 @@
 // The npm buttplug 5.0.2 client's side of `make bench-e2e`: connect to a
 // bphost serve, scan for its one simulated toy, then time Vibrate → Ok one
-// at a time and with INFLIGHT in flight. Prints one JSON line of results.
+// at a time and with INFLIGHT in flight. Prints "start" and "end" around the
+// pipelined phase, each time waiting for a line on stdin, then one JSON line
+// of results.
 //
 // usage: node npmclient.js WS_URL WARMUP SERIAL PIPELINE INFLIGHT
 // NODE_PATH must reach the node_modules of interop/peers.
@@ -31,6 +33,12 @@ async function main() {
     lat[i] = Number(process.hrtime.bigint() - t0);
   }
   lat.sort((a, b) => a - b);
+  // The runner meters the server's CPU around the pipelined phase: say
+  // when it starts and ends, and wait for its go-ahead each time.
+  const lines = require('readline').createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const sync = async (what) => { console.log(what); await lines.next(); };
+  await sync('start');
+  const cpu0 = process.cpuUsage();
   let next = 0;
   const worker = async () => {
     while (next < pipeline) await op(next++);
@@ -38,10 +46,13 @@ async function main() {
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: inflight }, worker));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  await sync('end');
   console.log(JSON.stringify({
     p50_ns: lat[Math.floor(serial / 2)],
     p99_ns: lat[Math.floor((serial * 99) / 100)],
     per_s: pipeline / secs,
+    cpu_ns_per_op: ((cpu.user + cpu.system) * 1000) / pipeline,
   }));
   await client.disconnect();
 }

@@ -75,7 +75,8 @@ func (p *serveProc) stop() {
 
 // measureConnector connects our client through conn, finds the simulated
 // device, and measures Vibrate → Ok on it.
-func measureConnector(ctx context.Context, sz Sizes, conn connector.Connector) (Result, error) {
+// m meters the processes on the path.
+func measureConnector(ctx context.Context, sz Sizes, m cpuMeter, conn connector.Connector) (Result, error) {
 	c := client.New("benche2e")
 	if err := c.Connect(ctx, conn); err != nil {
 		return Result{}, fmt.Errorf("connect: %w", err)
@@ -86,7 +87,7 @@ func measureConnector(ctx context.Context, sz Sizes, conn connector.Connector) (
 		return Result{}, err
 	}
 	// Alternate levels so that no command is dropped as a repeat.
-	return measureClient(ctx, sz, func(ctx context.Context, i int) error {
+	return measureClient(ctx, sz, m, func(ctx context.Context, i int) error {
 		return d.Vibrate(ctx, client.Steps(int32(1+i%2)))
 	})
 }
@@ -110,12 +111,12 @@ func findDevice(ctx context.Context, c *client.Client) (*client.Device, error) {
 }
 
 // wsInHost: our client with the websocket connector in this process.
-func wsInHost(ctx context.Context, sz Sizes, url string) (Result, error) {
-	conn, err := wsconn.New(wsconn.Options{Address: url})
+func wsInHost(ctx context.Context, sz Sizes, srv *serveProc) (Result, error) {
+	conn, err := wsconn.New(wsconn.Options{Address: srv.url})
 	if err != nil {
 		return Result{}, err
 	}
-	return measureConnector(ctx, sz, conn)
+	return measureConnector(ctx, sz, cpuMeter{pids: []int{srv.cmd.Process.Pid}}, conn)
 }
 
 // launch starts the plugin bin/plugins/bphost-connector-name.
@@ -123,14 +124,15 @@ func launch(ctx context.Context, dir, name string) (*host.Plugin, error) {
 	return host.Launch(ctx, filepath.Join(dir, host.ExecutableName(name)), host.Config{})
 }
 
-// throughPlugin: our client through a plugin process with opts.
-func throughPlugin(ctx context.Context, sz Sizes, dir, name string, opts map[string]string) (Result, error) {
+// throughPlugin: our client through a plugin process with opts; pids are
+// the other processes on the path.
+func throughPlugin(ctx context.Context, sz Sizes, dir, name string, opts map[string]string, pids ...int) (Result, error) {
 	p, err := launch(ctx, dir, name)
 	if err != nil {
 		return Result{}, err
 	}
 	defer p.Close()
-	return measureConnector(ctx, sz, p.Connector(opts))
+	return measureConnector(ctx, sz, cpuMeter{pids: append(pids, p.Pid())}, p.Connector(opts))
 }
 
 // inProcess: our client on an embedded server in this process.
@@ -140,7 +142,7 @@ func inProcess(ctx context.Context, sz Sizes) (Result, error) {
 		return Result{}, err
 	}
 	defer e.Close()
-	return measureConnector(ctx, sz, e.Connector())
+	return measureConnector(ctx, sz, cpuMeter{}, e.Connector())
 }
 
 // pluginHop: frames through pluginapi/host to a plugin process whose
@@ -156,7 +158,7 @@ func pluginHop(ctx context.Context, sz Sizes, dir string, frame []byte) (Result,
 		return Result{}, err
 	}
 	defer c.Close()
-	return measureEcho(ctx, sz, connEcho{c}, frame)
+	return measureEcho(ctx, sz, cpuMeter{pids: []int{p.Pid()}}, connEcho{c}, frame)
 }
 
 type connEcho struct{ c connector.Connector }

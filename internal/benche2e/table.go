@@ -102,12 +102,12 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float
 // print writes the table, the ratios to the npm client and the goals as
 // Markdown.
 func (t *Table) print(w io.Writer) {
-	fmt.Fprintf(w, "| path | p50 | p99 | pipelined cmds/s (%d in flight) | p50 / npm | cmds/s / npm |\n", t.Sizes.InFlight)
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "| path | p50 | p99 | pipelined cmds/s (%d in flight) | CPU µs/cmd, all processes | p50 / npm | cmds/s / npm |\n", t.Sizes.InFlight)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	npm, haveNPM := t.row(keyNPM)
 	for _, r := range t.Rows {
 		if r.Err != "" {
-			fmt.Fprintf(w, "| %s | failed: %s | | | | |\n", r.What, r.Err)
+			fmt.Fprintf(w, "| %s | failed: %s | | | | | |\n", r.What, r.Err)
 			continue
 		}
 		rel, relT := "", ""
@@ -115,7 +115,11 @@ func (t *Table) print(w io.Writer) {
 			rel = fmt.Sprintf("%.2f×", ratio(float64(r.Result.P50), float64(npm.P50)))
 			relT = fmt.Sprintf("%.2f×", ratio(r.Result.Throughput, npm.Throughput))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %s | %s |\n", r.What, us(r.Result.P50), us(r.Result.P99), r.Result.Throughput, rel, relT)
+		cpu := "–"
+		if r.Result.CPU > 0 {
+			cpu = fmt.Sprintf("%.1f", float64(r.Result.CPU)/float64(time.Microsecond))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %s | %s | %s |\n", r.What, us(r.Result.P50), us(r.Result.P99), r.Result.Throughput, cpu, rel, relT)
 	}
 	switch {
 	case t.DevicesErr != "":
