@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 SMOKETIME ?= 2000x
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble bench bench-e2e fuzz fuzz-smoke clean
+.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble panel-screenshot bench bench-e2e fuzz fuzz-smoke clean
 
 all: build
 
@@ -53,6 +53,11 @@ demo: build
 ## demo-ble: a Bluetooth LE toy over the real BlueZ D-Bus path, against a stand-in (needs dbus-daemon)
 demo-ble: build
 	@$(GO) run ./internal/bledemo -bin $(BIN)
+
+## panel-screenshot: docs/panel.png and docs/panel-phone.png, from the control panel's browser test (needs chromium)
+panel-screenshot:
+	@command -v chromium >/dev/null || { echo "make panel-screenshot needs chromium (apt-get install chromium)"; exit 1; }
+	BPHOST_PANEL_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run '^TestPanelInBrowser$$' -v ./core/httpapi
 
 ## bench: every benchmark, with allocations
 bench:

@@ -25,11 +25,12 @@ type server struct {
 	desc Description
 	log  hclog.Logger
 
-	mu       sync.Mutex
-	next     uint64
-	sessions map[uint64]*pluginSession
-	stopped  bool
-	pumps    sync.WaitGroup // goroutines carrying host frames to sessions
+	mu        sync.Mutex
+	next      uint64
+	sessions  map[uint64]*pluginSession
+	stopped   bool
+	pumps     sync.WaitGroup // goroutines carrying host frames to sessions
+	closeOnce sync.Once      // of a Transport that is an io.Closer
 }
 
 // attachTimeout is how long an opened session waits for its frame stream.
@@ -271,6 +272,13 @@ func (s *server) Stop() {
 		p.end(true, nil)
 	}
 	s.pumps.Wait()
+	if c, ok := s.tr.(io.Closer); ok {
+		s.closeOnce.Do(func() {
+			if err := c.Close(); err != nil {
+				s.log.Warn("closing the transport", "err", err)
+			}
+		})
+	}
 }
 
 func describeToProto(d Description) *pb.DescribeResponse {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/pluginapi"
+	"github.com/bphost/bphost/pluginapi/host"
 	pb "github.com/bphost/bphost/pluginapi/internal/connectorv1"
 	"github.com/bphost/bphost/pluginapi/plugintest"
 	"google.golang.org/grpc/codes"
@@ -111,4 +113,67 @@ func TestFramesProtocol(t *testing.T) {
 			t.Errorf("attach after the timeout: %v, want NotFound", err)
 		}
 	})
+}
+
+// closingEcho is an echo transport that keeps something between sessions
+// and says when Close is called, and whether a session was open then.
+type closingEcho struct {
+	smallEcho
+	mu     sync.Mutex
+	open   int
+	closes []int // sessions open at each Close
+}
+
+func (c *closingEcho) Open(context.Context, pluginapi.Options) (pluginapi.Session, error) {
+	c.mu.Lock()
+	c.open++
+	c.mu.Unlock()
+	return &countedSession{Session: plugintest.NewEchoSession(), owner: c}, nil
+}
+
+func (c *closingEcho) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closes = append(c.closes, c.open)
+	return nil
+}
+
+type countedSession struct {
+	pluginapi.Session
+	owner *closingEcho
+	once  sync.Once
+}
+
+func (s *countedSession) Close() error {
+	s.once.Do(func() {
+		s.owner.mu.Lock()
+		s.owner.open--
+		s.owner.mu.Unlock()
+	})
+	return s.Session.Close()
+}
+
+// A transport that is an io.Closer is closed once when the plugin stops,
+// after its sessions ended.
+func TestTransportClosedAfterSessions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tr := &closingEcho{}
+	p, err := host.NewInProcess(tr, host.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := p.Connector(nil)
+	if err := conn.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Close()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.closes) != 1 || tr.closes[0] != 0 {
+		t.Fatalf("Close calls with sessions open: %v, want one call with none open", tr.closes)
+	}
 }

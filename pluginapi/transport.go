@@ -22,6 +22,12 @@ const MaxFrame = connector.MaxFrame
 // Transport is what a plugin author implements: it says what it is and opens
 // sessions to a server. Serve runs it in a plugin process; the same value can
 // run in process (host.NewInProcess) for tests.
+//
+// A Transport that keeps something between sessions (the embedded plugin
+// keeps its server, so that devices stay connected for the next client)
+// also implements io.Closer: Close is called once every session has
+// ended, when the plugin is being stopped. It may be called again for a
+// later in-process instance, so it must leave the transport usable.
 type Transport interface {
 	// Describe returns the plugin's name, version and options. It is called
 	// once, when serving starts.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,7 +108,7 @@ func outputCmd(name string) func(a *app, fs *flag.FlagSet) func(context.Context)
 					res.Feature = &feat.index
 				}
 				rctx, cancel := context.WithTimeout(ctx, a.g.timeout)
-				err = runOutput(rctx, d, typ, features, *level, !ccw, *dur)
+				err = runOutput(rctx, d, typ, feat, *level, !ccw, *dur)
 				cancel()
 				if err != nil {
 					return fmt.Errorf("%s device %d (%s): %w", name, d.Index(), d.Name(), err)
@@ -117,7 +118,7 @@ func outputCmd(name string) func(a *app, fs *flag.FlagSet) func(context.Context)
 				}
 				if *dur > 0 && typ != protocol.OutputPosition {
 					res.Duration = dur.String()
-					if err := holdThenStop(ctx, a, d, *dur); err != nil {
+					if err := holdThenStop(ctx, a, c, d, *dur); err != nil {
 						return err
 					}
 					res.Stopped = true
@@ -134,20 +135,17 @@ func outputCmd(name string) func(a *app, fs *flag.FlagSet) func(context.Context)
 	}
 }
 
-// targetFeatures returns the features an output command drives: the one
-// asked for, or every feature with that output.
+// targetFeatures returns the features an output command drives, for its
+// report and to refuse a command the device cannot take with a message
+// naming the device: the one asked for, or every feature with that output.
+// The command itself goes through the client's own methods (runOutput).
 func targetFeatures(d *client.Device, typ protocol.OutputType, feat indexFlag) ([]uint32, error) {
 	want := []protocol.OutputType{typ}
 	if typ == protocol.OutputPosition {
 		want = append(want, protocol.OutputHwPositionWithDuration)
 	}
 	has := func(f client.Feature) bool {
-		for _, t := range want {
-			if _, ok := f.Output(t); ok {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(want, func(t protocol.OutputType) bool { _, ok := f.Output(t); return ok })
 	}
 	if feat.set {
 		f, ok := d.Feature(feat.index)
@@ -171,56 +169,118 @@ func targetFeatures(d *client.Device, typ protocol.OutputType, feat indexFlag) (
 	return out, nil
 }
 
-// runOutput sends the command to each feature in one request.
-func runOutput(ctx context.Context, d *client.Device, typ protocol.OutputType, features []uint32, level float64, clockwise bool, dur time.Duration) error {
-	if typ == protocol.OutputRotate {
+// defaultMoveTime is how long a position move takes when the device only
+// takes moves with a duration (HwPositionWithDuration, LinearCmd) and none
+// was given.
+const defaultMoveTime = 500 * time.Millisecond
+
+// runOutput sends one output command through the client's own method for
+// it: to the feature asked for, or to every feature with that output.
+func runOutput(ctx context.Context, d *client.Device, typ protocol.OutputType, feat indexFlag, level float64, clockwise bool, dur time.Duration) error {
+	v := client.Fraction(level)
+	switch typ {
+	case protocol.OutputVibrate:
+		if feat.set {
+			return d.VibrateFeature(ctx, feat.index, v)
+		}
+		return d.Vibrate(ctx, v)
+	case protocol.OutputRotate:
 		// The client knows how each server encodes the direction.
-		if len(features) == 1 {
-			return d.RotateFeature(ctx, features[0], client.Fraction(level), clockwise)
+		if feat.set {
+			return d.RotateFeature(ctx, feat.index, v, clockwise)
 		}
-		return d.Rotate(ctx, client.Fraction(level), clockwise)
+		return d.Rotate(ctx, v, clockwise)
+	case protocol.OutputPosition:
+		return runPosition(ctx, d, feat, v, dur)
 	}
-	cmds := make([]client.Command, 0, len(features))
-	for _, fi := range features {
-		f, _ := d.Feature(fi)
-		t := typ
-		if typ == protocol.OutputPosition {
-			// A move with a duration needs HwPositionWithDuration (LinearCmd
-			// under spec v3); without one, Position where the feature has it.
-			_, hasPos := f.Output(protocol.OutputPosition)
-			if dur > 0 || !hasPos {
-				t = protocol.OutputHwPositionWithDuration
-			}
-		}
-		cmd := client.Command{Feature: fi, Type: t, Value: client.Fraction(level)}
-		if t == protocol.OutputHwPositionWithDuration {
-			cmd.Duration = dur
-			if dur == 0 {
-				cmd.Duration = 500 * time.Millisecond
-			}
-		}
-		cmds = append(cmds, cmd)
+	if feat.set {
+		return d.Output(ctx, feat.index, typ, v)
 	}
-	return d.Run(ctx, cmds...)
+	switch typ {
+	case protocol.OutputOscillate:
+		return d.Oscillate(ctx, v)
+	case protocol.OutputConstrict:
+		return d.Constrict(ctx, v)
+	case protocol.OutputInflate:
+		return d.Inflate(ctx, v)
+	}
+	return fmt.Errorf("no command for %s outputs", typ)
+}
+
+// runPosition moves to v: with Position where the device has it and no
+// duration was asked for, else with HwPositionWithDuration (LinearCmd under
+// spec v3) over dur, or defaultMoveTime.
+func runPosition(ctx context.Context, d *client.Device, feat indexFlag, v client.Value, dur time.Duration) error {
+	hasPos := d.HasOutput(protocol.OutputPosition)
+	if feat.set {
+		f, _ := d.Feature(feat.index)
+		_, hasPos = f.Output(protocol.OutputPosition)
+	}
+	if dur == 0 && hasPos {
+		if feat.set {
+			return d.Output(ctx, feat.index, protocol.OutputPosition, v)
+		}
+		return d.Position(ctx, v)
+	}
+	if dur == 0 {
+		dur = defaultMoveTime
+	}
+	if feat.set {
+		return d.PositionWithDurationFeature(ctx, feat.index, v, dur)
+	}
+	return d.PositionWithDuration(ctx, v, dur)
 }
 
 // holdThenStop waits for dur (or an interrupt) and stops the device; the
-// stop is sent even when interrupted.
-func holdThenStop(ctx context.Context, a *app, d *client.Device, dur time.Duration) error {
-	t := time.NewTimer(dur)
-	defer t.Stop()
-	var waitErr error
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		waitErr = ctx.Err()
+// stop is sent even when interrupted. When the session ends or the device
+// goes away during the hold (server, connector or plugin gone), it returns
+// at once with the cause: there is nothing left to stop, and a server stops
+// the devices of a client that is gone.
+func holdThenStop(ctx context.Context, a *app, c *client.Client, d *client.Device, dur time.Duration) error {
+	start := time.Now()
+	if err := hold(ctx, c, d, dur); err != nil {
+		return fmt.Errorf("device %d (%s): held %s of %s: %w", d.Index(), d.Name(), time.Since(start).Round(time.Millisecond), dur, err)
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.g.timeout)
 	defer cancel()
 	if err := d.Stop(sctx); err != nil {
 		return fmt.Errorf("stop device %d (%s): %w", d.Index(), d.Name(), err)
 	}
-	return waitErr
+	return ctx.Err()
+}
+
+// hold waits for dur or ctx; it fails with errConnectionLost and the cause
+// as soon as the session ends or the device is removed.
+func hold(ctx context.Context, c *client.Client, d *client.Device, dur time.Duration) error {
+	sub := c.Subscribe(16)
+	defer sub.Close()
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	if !c.Connected() { // ended before the subscription could see it
+		return fmt.Errorf("%w: the session ended", errConnectionLost)
+	}
+	for {
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return nil // interrupted: stop the device and report ctx's error
+		case ev, ok := <-sub.C():
+			if !ok {
+				return fmt.Errorf("%w: event stream closed", errConnectionLost)
+			}
+			switch e := ev.(type) {
+			case client.Disconnected:
+				return fmt.Errorf("%w: %w", errConnectionLost, e.Err)
+			case client.DeviceRemoved:
+				// A session's end removes every device first; its
+				// Disconnected, with the cause, follows.
+				if e.Device == d && c.Connected() {
+					return fmt.Errorf("%w: the server removed the device", errConnectionLost)
+				}
+			}
+		}
+	}
 }
 
 func featureList(fs []uint32) string {

@@ -18,33 +18,35 @@ type app struct {
 	launcher launcher
 }
 
-// command is one bphost subcommand.
+// command is one bphost subcommand: its name, its usage (synopsis and
+// summary) for help, and flags, which registers the command's own flags on
+// a flag set that already has the global ones and returns run, the body
+// that reads them once they are parsed.
 type command struct {
 	name    string
-	args    string // argument synopsis for help
+	usage   string // argument synopsis for help
 	summary string
 	// connects marks commands that talk to a server through a connector.
 	connects bool
-	// flags registers the command's own flags and returns its body.
-	flags func(a *app, fs *flag.FlagSet) func(ctx context.Context) error
+	flags    func(a *app, fs *flag.FlagSet) (run func(ctx context.Context) error)
 }
 
 // commands lists every subcommand in the order help shows them.
 func commands() []command {
 	return []command{
 		{name: "demo", summary: "the whole path on simulated toys through the embedded plugin; no setup", flags: demoCmd},
-		{name: "devices", args: "[--scan D]", summary: "scan and list devices with their features", connects: true, flags: devicesCmd},
-		{name: "vibrate", args: "--device I [--feature N] --level F [--duration D]", summary: "set vibration", connects: true, flags: outputCmd("vibrate")},
-		{name: "rotate", args: "--device I [--feature N] --level F [--ccw] [--duration D]", summary: "set rotation speed and direction", connects: true, flags: outputCmd("rotate")},
-		{name: "oscillate", args: "--device I [--feature N] --level F [--duration D]", summary: "set oscillation", connects: true, flags: outputCmd("oscillate")},
-		{name: "constrict", args: "--device I [--feature N] --level F [--duration D]", summary: "set constriction", connects: true, flags: outputCmd("constrict")},
-		{name: "inflate", args: "--device I [--feature N] --level F [--duration D]", summary: "set inflation", connects: true, flags: outputCmd("inflate")},
-		{name: "position", args: "--device I [--feature N] --level F [--duration D]", summary: "move to a position (over D when given)", connects: true, flags: outputCmd("position")},
-		{name: "battery", args: "--device I", summary: "read the battery level", connects: true, flags: batteryCmd},
-		{name: "read", args: "--device I --feature N [--type T]", summary: "read an input (battery, rssi, pressure, button...)", connects: true, flags: readCmd},
-		{name: "stop", args: "[--device I]", summary: "stop one device, or every device", connects: true, flags: stopCmd},
-		{name: "watch", args: "[--scan D] [--inputs]", summary: "print events (devices, readings, errors) until interrupted", connects: true, flags: watchCmd},
-		{name: "serve", args: "--listen URL... [--simulate NAME]...", summary: "run the embedded Buttplug server for any client", flags: serveCmd},
+		{name: "devices", usage: "[--scan D]", summary: "scan and list devices with their features", connects: true, flags: devicesCmd},
+		{name: "vibrate", usage: "--device I [--feature N] --level F [--duration D]", summary: "set vibration", connects: true, flags: outputCmd("vibrate")},
+		{name: "rotate", usage: "--device I [--feature N] --level F [--ccw] [--duration D]", summary: "set rotation speed and direction", connects: true, flags: outputCmd("rotate")},
+		{name: "oscillate", usage: "--device I [--feature N] --level F [--duration D]", summary: "set oscillation", connects: true, flags: outputCmd("oscillate")},
+		{name: "constrict", usage: "--device I [--feature N] --level F [--duration D]", summary: "set constriction", connects: true, flags: outputCmd("constrict")},
+		{name: "inflate", usage: "--device I [--feature N] --level F [--duration D]", summary: "set inflation", connects: true, flags: outputCmd("inflate")},
+		{name: "position", usage: "--device I [--feature N] --level F [--duration D]", summary: "move to a position (over D when given)", connects: true, flags: outputCmd("position")},
+		{name: "battery", usage: "--device I", summary: "read the battery level", connects: true, flags: batteryCmd},
+		{name: "read", usage: "--device I --feature N [--type T]", summary: "read an input (battery, rssi, pressure, button...)", connects: true, flags: readCmd},
+		{name: "stop", usage: "[--device I]", summary: "stop one device, or every device", connects: true, flags: stopCmd},
+		{name: "watch", usage: "[--scan D] [--inputs]", summary: "print events (devices, readings, errors) until interrupted", connects: true, flags: watchCmd},
+		{name: "serve", usage: "[--listen URL]... [--simulate NAME]... [Intiface Engine flags]", summary: "run the embedded Buttplug server for any client; takes Intiface Engine's flags", flags: serveCmd},
 		{name: "plugins", summary: "list discovered connector plugins", flags: pluginsCmd},
 	}
 }
@@ -68,7 +70,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 		return 2
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		fmt.Fprintln(a.stderr, "bphost: interrupted")
-		return 130
+		return interruptStatus(ctx)
 	default:
 		fmt.Fprintf(a.stderr, "bphost: %v\n", err)
 		return 1
@@ -106,7 +108,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return usageError("unknown command %q", name)
 	}
 	fs := newFlagSet(name, &a.g)
-	body := cmd.flags(a, fs)
+	run := cmd.flags(a, fs)
 	if err := parseFlags(fs, &a.g, rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			a.printCommandHelp(a.stdout, cmd, fs)
@@ -128,7 +130,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	if a.g.timeout <= 0 {
 		return usageError("--timeout must be positive")
 	}
-	return body(ctx)
+	return run(ctx)
 }
 
 // aliases are other names of commands, as DESIGN.md and other Buttplug
@@ -184,6 +186,6 @@ func (a *app) commandHelp(name string) error {
 }
 
 func (a *app) printCommandHelp(w io.Writer, cmd command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: bphost %s %s\n\n%s.\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+	fmt.Fprintf(w, "Usage: bphost %s %s\n\n%s.\n\nFlags:\n", cmd.name, cmd.usage, cmd.summary)
 	printDefaults(w, fs)
 }

@@ -376,3 +376,22 @@ func TestProgressLine(t *testing.T) {
 		t.Fatal("progress on a buffer, which is not a terminal")
 	}
 }
+
+// A held command ends as soon as the connection is lost, with the cause,
+// instead of holding for the whole duration and reporting a stop it could
+// not send.
+func TestHoldEndsWhenConnectionLost(t *testing.T) {
+	l := &lossyLauncher{embeddedLauncher: newLauncher(t), after: 300 * time.Millisecond}
+	r := runApp(t, l, "--simulate", "Lovense Hush", "vibrate", "--device", "0", "--level", "0.5", "--duration", "20s")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"connection lost", "plugin died", "of 20s"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q: %s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout, "stopped after") {
+		t.Errorf("reports a stop it could not send: %s", r.stdout)
+	}
+}

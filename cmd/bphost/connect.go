@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"maps"
 	"time"
 
 	"github.com/bphost/bphost/core/client"
@@ -20,15 +20,12 @@ type launcher interface {
 	Launch(ctx context.Context, name string, opts map[string]string, log hclog.Logger) (conn connector.Connector, release func(), err error)
 }
 
-// connectorOptions returns the options for the chosen connector: --opt and
-// the config file's, plus --simulate for the embedded connector.
+// connectorOptions returns the options for the chosen connector: --opt
+// (and its sugar --simulate) and the config file's.
 func (a *app) connectorOptions() map[string]string {
-	opts := make(map[string]string, len(a.g.opts.vals)+1)
-	for k, v := range a.g.opts.vals {
-		opts[k] = v
-	}
-	if len(a.g.simulate) > 0 {
-		opts["simulate"] = strings.Join(a.g.simulate, ",")
+	opts := maps.Clone(a.g.opts.vals)
+	if opts == nil {
+		opts = map[string]string{}
 	}
 	return opts
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/client"
+	"github.com/bphost/bphost/core/embedded"
 	"github.com/bphost/bphost/core/protocol"
-	"github.com/hashicorp/go-hclog"
 )
 
 // demoDevices are the simulated toys of the demo: one of each kind of
@@ -18,11 +18,8 @@ import (
 // stroker).
 var demoDevices = []string{"Lovense Hush", "Vorze A10 Cyclone SA", "Lovense Solace Pro"}
 
-// deviceWriteMessage is the log message with which the embedded plugin
-// reports what a simulated device received (plugins/embedded).
-const deviceWriteMessage = "simulated device received"
-
-// writeSink collects the device writes the embedded plugin logs.
+// writeSink collects what the simulated devices received, from the
+// embedded plugin's typed record stream (core/embedded.DeviceRecord).
 type writeSink struct {
 	mu      sync.Mutex
 	byName  map[string][]string
@@ -33,22 +30,9 @@ func newWriteSink() *writeSink {
 	return &writeSink{byName: map[string][]string{}, changed: make(chan struct{}, 1)}
 }
 
-func (s *writeSink) Accept(_ string, _ hclog.Level, msg string, args ...any) {
-	if msg != deviceWriteMessage {
-		return
-	}
-	kv := map[string]string{}
-	for i := 0; i+1 < len(args); i += 2 {
-		kv[fmt.Sprint(args[i])] = fmt.Sprint(args[i+1])
-	}
-	rec := kv["kind"] + " " + kv["endpoint"]
-	if kv["text"] != "" {
-		rec += fmt.Sprintf(" %q", kv["text"])
-	} else {
-		rec += " [" + kv["hex"] + "]"
-	}
+func (s *writeSink) add(r embedded.DeviceRecord) {
 	s.mu.Lock()
-	s.byName[kv["device"]] = append(s.byName[kv["device"]], rec)
+	s.byName[r.Device] = append(s.byName[r.Device], r.String())
 	s.mu.Unlock()
 	select {
 	case s.changed <- struct{}{}:
@@ -121,7 +105,12 @@ func demoCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			names = a.g.simulate
 		}
 		sink := newWriteSink()
-		log, err := newCapturingLogger(a.stderr, a.g.logLevel, sink)
+		records, err := embedded.ListenRecords(sink.add)
+		if err != nil {
+			return err
+		}
+		defer records.Close()
+		log, err := newLogger(a.stderr, a.g.logLevel)
 		if err != nil {
 			return err
 		}
@@ -137,13 +126,13 @@ func demoCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%w (run `make build` first: the demo needs bin/plugins/bphost-connector-embedded)", err)
 		}
-		defer plug.Close()
+		defer started.close(plug)
 		d := plug.Description()
 		fmt.Fprintf(w, "1. plugin   %s %s, pid %d\n            %s\n", d.Name, d.Version, plug.Pid(), plug.Path())
 
 		opts := a.connectorOptions()
 		opts["simulate"] = strings.Join(names, ",")
-		opts["log-writes"] = "true"
+		opts["record-socket"] = records.Path()
 		// The demo shows simulated toys only, whatever radios are near.
 		opts["use-bluetooth-le"] = "false"
 		conn := plug.Connector(opts)
@@ -172,7 +161,7 @@ func demoCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		}
 
 		// Devices are identified with writes of their own when they connect;
-		// let those log lines arrive so they are not shown as the answer to
+		// let those records arrive so they are not shown as the answer to
 		// the first command.
 		sink.quiet(ctx, 200*time.Millisecond, 2*time.Second)
 		fmt.Fprintln(w, "4. drive    (each line: what the client asked, then the bytes the toy received)")
@@ -221,13 +210,9 @@ func demoDrive(ctx context.Context, a *app, dev *client.Device, sink *writeSink,
 			step{protocol.OutputPosition, 0.1, 500 * time.Millisecond, "move to 0.1 over 500ms"})
 	}
 	for _, st := range steps {
-		features, err := targetFeatures(dev, st.typ, featureIndex())
-		if err != nil {
-			return err
-		}
 		n := sink.count(dev.Name())
 		rctx, cancel := context.WithTimeout(ctx, a.g.timeout)
-		err = runOutput(rctx, dev, st.typ, features, st.level, true, st.dur)
+		err := runOutput(rctx, dev, st.typ, featureIndex(), st.level, true, st.dur)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("device %d (%s): %s: %w", dev.Index(), dev.Name(), st.say, err)

@@ -18,9 +18,21 @@ import (
 // when the server does not list it yet.
 const defaultScan = 3 * time.Second
 
-// scanGrace is how long a scan waits for devices after the server said it
-// finished scanning.
+// scanGrace is how long a scan waits for devices after a server other than
+// our own said it finished scanning: some servers (Intiface Engine) report
+// ScanningFinished while a device they found is still connecting.
 const scanGrace = 250 * time.Millisecond
+
+// scanGrace returns how long to wait for devices after ScanningFinished:
+// none through the embedded connector, whose server (core/device.Manager)
+// reports ScanningFinished only after every device the scan found is added
+// or given up.
+func (a *app) scanGrace() time.Duration {
+	if a.g.connector == "embedded" {
+		return 0
+	}
+	return scanGrace
+}
 
 func devicesCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 	scan := fs.Duration("scan", defaultScan, "how long to scan for devices (0: list what the server already has)")
@@ -84,7 +96,12 @@ func (a *app) scanFor(ctx context.Context, c *client.Client, d time.Duration, do
 				// backend gave up). Some servers report this just before
 				// their last DeviceAdded, so late arrivals get a moment.
 				// (Go 1.23+ timers: Reset never leaves a stale value in C.)
-				deadline.Reset(min(scanGrace, max(d-time.Since(start), 0)))
+				grace := a.scanGrace()
+				if grace == 0 {
+					finished = true
+					break
+				}
+				deadline.Reset(min(grace, max(d-time.Since(start), 0)))
 			}
 		}
 	}

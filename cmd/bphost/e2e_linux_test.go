@@ -92,6 +92,7 @@ func runBphost(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // runBphostEnv is runBphost with env added to the environment.
 func runBphostEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	binaries(t) // built before the run's clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := bphost(t, ctx, args...)
@@ -483,4 +484,39 @@ func noPluginsLeft(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// A command line written for Intiface Engine runs `bphost serve`: our
+// client reaches it on --websocket-port through the websocket plugin and
+// sees the --server-name.
+func TestE2EServeEngineFlags(t *testing.T) {
+	_, port, _ := net.SplitHostPort(freePort(t))
+	url, output := serveWith(t, nil, "--websocket-port", port, "--server-name", "Engine Test", "--max-ping-time", "0",
+		"--log", "warn", "--use-bluetooth-le=false", "--simulate", "Lovense Hush")
+	if url != "ws://127.0.0.1:"+port {
+		t.Fatalf("serving on %s, want ws://127.0.0.1:%s", url, port)
+	}
+	output.wait(t, `Buttplug server "Engine Test"`)
+	conn := []string{"--connector", "websocket", "--opt", "address=" + url}
+	code, out, errs := runBphost(t, append(conn, "devices", "--scan", "300ms")...)
+	if code != 0 || !strings.Contains(out, "Lovense Hush") {
+		t.Fatalf("devices: exit %d\n%s\n%s", code, out, errs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd, errb, done := startWatch(t, ctx, `connected to "Engine Test"`, append(conn, "watch", "--scan", "0")...)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("watch did not end on interrupt\n%s", errb)
+	}
+	code, _, errs = runBphost(t, "serve", "--websocket-port", port, "--use-lovense-connect")
+	if code != 2 || !strings.Contains(errs, "--use-lovense-connect is an Intiface Engine flag bphost does not support") {
+		t.Fatalf("refused flag: exit %d\n%s", code, errs)
+	}
+	noPluginsLeft(t)
 }

@@ -67,36 +67,61 @@ type globals struct {
 	opts       optFlag
 	pluginDirs listFlag
 	checksums  string
-	simulate   listFlag
-	logLevel   string
-	json       bool
-	timeout    time.Duration
+	// simulate lists the --simulate names in order; each one is also added
+	// to the connector's "simulate" option (see simulateFlag).
+	simulate listFlag
+	logLevel string
+	json     bool
+	timeout  time.Duration
 
 	// set records which flags were given, so the config file fills only the
 	// others.
 	set map[string]bool
+	// own holds the global flags, registered once; every command's flag set
+	// shares its flag values, so a value parsed before the command name
+	// stays when the command's flags are parsed.
+	own *flag.FlagSet
 }
 
-// register adds the global flags to fs. Registering a flag sets its
-// variable to the default, so values parsed earlier (global flags given
-// before the command name) are put back.
-func (g *globals) register(fs *flag.FlagSet) {
-	parsed := *g
-	defer func() {
-		if parsed.set != nil {
-			g.configPath, g.connector, g.logLevel, g.checksums = parsed.configPath, parsed.connector, parsed.logLevel, parsed.checksums
-			g.json, g.timeout = parsed.json, parsed.timeout
-		}
-	}()
+// simulateFlag is --simulate: sugar for the embedded connector's option
+// --opt simulate=NAME, repeatable, each name added to the comma-separated
+// list.
+type simulateFlag struct{ g *globals }
+
+func (f simulateFlag) String() string {
+	if f.g == nil {
+		return ""
+	}
+	return f.g.simulate.String()
+}
+
+func (f simulateFlag) Set(name string) error {
+	f.g.simulate = append(f.g.simulate, name)
+	list := name
+	if cur := f.g.opts.vals["simulate"]; cur != "" {
+		list = cur + "," + name
+	}
+	return f.g.opts.Set("simulate=" + list)
+}
+
+// flags returns g's own flag set, registering the global flags the first
+// time.
+func (g *globals) flags() *flag.FlagSet {
+	if g.own != nil {
+		return g.own
+	}
+	fs := flag.NewFlagSet("bphost", flag.ContinueOnError)
 	fs.StringVar(&g.configPath, "config", "", "config `file` (default: $BPHOST_CONFIG, then the user config dir's bphost/config.json)")
 	fs.StringVar(&g.connector, "connector", defaultConnector, "connector plugin `name` to reach the server through")
 	fs.Var(&g.opts, "opt", "connector option `key=value` (repeatable; see `bphost plugins`)")
 	fs.Var(&g.pluginDirs, "plugin-dir", "extra plugin `dir`ectory, searched first (repeatable)")
 	fs.StringVar(&g.checksums, "checksums", "", "plugin checksum `file` (sha256sum format); when given, only plugins it lists with their sha256 run")
-	fs.Var(&g.simulate, "simulate", "simulated device `name` for the embedded connector (repeatable), e.g. \"Lovense Hush\"")
+	fs.Var(simulateFlag{g}, "simulate", "simulated device `name` for the embedded connector (repeatable), e.g. \"Lovense Hush\"; short for --opt simulate=NAME")
 	fs.StringVar(&g.logLevel, "log-level", "", "log `level`: trace, debug, info, warn, error, off (default warn)")
 	fs.BoolVar(&g.json, "json", false, "print JSON for scripts instead of tables")
 	fs.DurationVar(&g.timeout, "timeout", 10*time.Second, "time allowed to connect and for each request")
+	g.own = fs
+	return fs
 }
 
 // newFlagSet returns a flag set for cmd that has the global flags and
@@ -105,7 +130,10 @@ func newFlagSet(cmd string, g *globals) *flag.FlagSet {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	g.register(fs)
+	g.flags().VisitAll(func(f *flag.Flag) {
+		fs.Var(f.Value, f.Name, f.Usage)
+		fs.Lookup(f.Name).DefValue = f.DefValue
+	})
 	return fs
 }
 
@@ -124,9 +152,15 @@ func parseFlags(fs *flag.FlagSet, g *globals, args []string) error {
 	return nil
 }
 
-// printDefaults writes the flags of fs.
+// printDefaults writes the flags of fs but the hidden ones (hiddenUsage).
 func printDefaults(w io.Writer, fs *flag.FlagSet) {
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage != hiddenUsage {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	shown.SetOutput(w)
+	shown.PrintDefaults()
 }

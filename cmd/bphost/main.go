@@ -19,9 +19,11 @@ import (
 )
 
 func main() {
-	// The first interrupt cancels ctx so commands stop their devices and
-	// close their plugins; a second one kills the plugins and exits.
-	ctx, stop := host.SignalContext(context.Background())
+	// The first SIGINT or SIGTERM cancels ctx so commands stop their
+	// devices and close their plugins; a second one, or 1.2 s without an
+	// end, closes or kills the plugins and exits 130 (SIGINT) or 143
+	// (SIGTERM).
+	ctx, stop := signalContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	host.Cleanup()

@@ -11,36 +11,43 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/device"
-	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/embedded"
+	"github.com/bphost/bphost/core/httpapi"
 	"github.com/bphost/bphost/core/server"
 	"github.com/bphost/bphost/core/server/listen"
 	"github.com/bphost/bphost/internal/logbridge"
 )
 
 func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
-	var listenURLs listFlag
-	fs.Var(&listenURLs, "listen", "`URL` to serve: ws://host:port, tcp://host:port or unix:///path (repeatable; default "+listen.DefaultWebsocketURL+")")
-	devConfig := fs.String("device-config", "", "device configuration `file` (default: the built-in official one)")
-	userConfig := fs.String("user-device-config", "", "user device configuration `file` that adds or overrides devices")
-	maxPing := fs.Duration("max-ping-time", 0, "drop clients that do not ping within this `time` (0: no ping needed)")
-	useBLE := fs.Bool("use-bluetooth-le", true, "find and drive Bluetooth LE toys (BlueZ on Linux); --use-bluetooth-le=false turns it off")
-	bleAdapter := fs.String("ble-adapter", btle.DefaultAdapter, "Bluetooth `adapter` to use (Linux)")
-	useSerial := fs.Bool("use-serial", false, "drive serial devices on the ports the user device config names")
+	var sf serveFlags
+	sf.register(fs)
 	return func(ctx context.Context) error {
-		if len(listenURLs) == 0 {
-			listenURLs = listFlag{listen.DefaultWebsocketURL}
-		}
-		if *maxPing < 0 {
-			return usageError("serve: --max-ping-time must not be negative")
-		}
-		log, err := newLogger(a.stderr, a.g.logLevel)
+		sc, err := sf.resolve()
 		if err != nil {
 			return err
 		}
-		db, err := config.LoadFiles(*devConfig, *userConfig)
+		if sc.showVersion {
+			fmt.Fprintf(a.stdout, "bphost %s\n", version())
+			return nil
+		}
+		level := a.g.logLevel
+		if sc.logLevel != "" {
+			level = sc.logLevel
+		}
+		log, err := newLogger(a.stderr, level)
+		if err != nil {
+			return err
+		}
+		srvOpts := []server.Option{
+			server.WithLogger(logbridge.Slog(log.Named("server"))),
+			server.WithMaxPingTime(sc.maxPing),
+		}
+		if sc.serverName != "" {
+			srvOpts = append(srvOpts, server.WithName(sc.serverName))
+		}
+		db, err := config.LoadFiles(sf.devConfig, sf.userConfig)
 		if err != nil {
 			return err
 		}
@@ -48,16 +55,12 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		e, err := embedded.New(embedded.Config{
 			DB:          db,
 			Simulate:    a.g.simulate,
-			BluetoothLE: *useBLE,
-			BLEAdapter:  *bleAdapter,
-			Serial:      *useSerial,
+			BluetoothLE: sf.useBLE,
+			BLEAdapter:  sf.bleAdapter,
+			Serial:      sf.useSerial,
 			Warn:        func(err error) { log.Warn("bluetooth LE off", "reason", err.Error()) },
 			Device:      []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
-			Server: []server.Option{
-				server.WithLogger(logbridge.Slog(log.Named("server"))),
-				server.WithMaxPingTime(*maxPing),
-				server.WithSessionObserver(func(ev server.SessionEvent) { printSession(out, ev) }),
-			},
+			Server:      append(srvOpts, server.WithSessionObserver(func(ev server.SessionEvent) { printSession(out, ev) })),
 		})
 		if err != nil {
 			return err
@@ -69,13 +72,13 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 				out.printf("%s %s <- %s\n", time.Now().Format("15:04:05.000"), name, r)
 			})
 		}
-		ls := make([]*listen.Listener, 0, len(listenURLs))
+		ls := make([]*listen.Listener, 0, len(sc.listen))
 		defer func() {
 			for _, l := range ls {
 				l.Close()
 			}
 		}()
-		for _, u := range listenURLs {
+		for _, u := range sc.listen {
 			l, err := listen.Listen(ctx, u)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", u, err)
@@ -87,6 +90,11 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			urls = append(urls, l.URL())
 		}
 		out.printf("bphost serve: Buttplug server %q on %s\n", e.Name(), strings.Join(urls, ", "))
+		stopPanel, err := startPanel(ctx, sf.httpAddr, sf.restPort, e, out)
+		if err != nil {
+			return err
+		}
+		defer stopPanel()
 		if len(a.g.simulate) > 0 {
 			out.printf("simulated devices (found when a client scans): %s\n", strings.Join(a.g.simulate, ", "))
 		}
@@ -123,4 +131,23 @@ func (l *lockedWriter) printf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.w, format, args...)
+}
+
+// startPanel serves the control panel and REST API (core/httpapi) when
+// --http or --rest-api-port asks for it, and prints its URL. It stops
+// driving devices when ctx ends, before the deferred e.Close stops them.
+func startPanel(ctx context.Context, httpAddr string, restPort int, e *embedded.Server, out *lockedWriter) (stop func(), err error) {
+	addr, err := httpapi.ResolveAddr(httpAddr, restPort)
+	if err != nil {
+		return nil, usageError("serve: %v", err)
+	}
+	if addr == "" {
+		return func() {}, nil
+	}
+	p, err := httpapi.Start(ctx, addr, httpapi.Config{Devices: e.Devices, Sessions: e.Server, Simulated: e.Simulated, ServerName: e.Name()})
+	if err != nil {
+		return nil, err
+	}
+	out.printf("bphost serve: control panel on %s (REST API under /api/v1/, header %s: %s)\n", p.URL(), httpapi.TokenHeader, p.Token())
+	return func() { p.Close() }, nil
 }

@@ -33,10 +33,11 @@ type Device struct {
 	emit      func(Event)
 
 	// mu orders encoding and queueing, so the handler's state and the
-	// queue agree on which command is the latest.
+	// queue agree on which command is the latest; the device goroutine
+	// takes it around handler calls of its own.
 	mu   sync.Mutex
 	last map[uint32]protocols.Output // last output handed to the handler, per feature
-	subs map[inputKey]bool
+	subs map[inputKey]bool           // owned by the device goroutine
 
 	reqs     chan *batch
 	life     context.Context // cancelled by close, ending in-flight I/O
@@ -51,10 +52,21 @@ type inputKey struct {
 	typ     protocol.InputType
 }
 
-// batch is one call's commands, queued for the device goroutine, in
-// groups: the commands of one handler call.
+// QueueDepth is how many calls (outputs, subscriptions) may wait for one
+// device; beyond it they are refused with ErrBusy instead of piling up
+// behind a device that stopped answering. Stops have stopReserve more.
+const QueueDepth = 256
+
+// stopReserve is room in a full queue kept for stops, so that a client's
+// stop is queued behind the outputs it follows rather than refused.
+const stopReserve = 32
+
+// batch is one call queued for the device goroutine: output commands in
+// groups (the commands of one handler call), or a task run in call order
+// (subscriptions, which are not coalesced).
 type batch struct {
 	groups [][]protocols.Command
+	task   func(ctx context.Context) error
 	done   chan error // receives the result once, buffered
 }
 
@@ -72,7 +84,7 @@ func newDevice(index uint32, protoName string, def *config.Definition, l *link, 
 		emit:      emit,
 		last:      map[uint32]protocols.Output{},
 		subs:      map[inputKey]bool{},
-		reqs:      make(chan *batch, 64),
+		reqs:      make(chan *batch, QueueDepth+stopReserve),
 		quit:      make(chan struct{}),
 		taskDone:  make(chan struct{}),
 	}
@@ -129,22 +141,23 @@ func (d *Device) Output(ctx context.Context, feature uint32, cmd protocol.Output
 // sent when one is invalid) and reach the device in one flush, coalesced,
 // as a v3 ScalarCmd with several subcommands expects.
 func (d *Device) Outputs(ctx context.Context, cmds []FeatureOutput) error {
-	wait, err := d.QueueOutputs(ctx, cmds)
+	wait, err := d.QueueOutputs(cmds)
 	if err != nil {
 		return err
 	}
 	return wait(ctx)
 }
 
-// QueueOutputs checks and queues outputs like Outputs but returns once they
-// are queued, before they are written. Commands queued by successive calls
-// reach the device in call order, so a caller that must keep commands in
-// order (a server session) need not wait for each write; commands still
-// waiting for the message gap are coalesced with newer ones. wait blocks
-// until the commands were written (or replaced by newer ones that were) or
-// failed. Call it once: after a failed write it also forgets the values, so
-// that sending them again is not skipped as a repeat.
-func (d *Device) QueueOutputs(ctx context.Context, cmds []FeatureOutput) (wait func(context.Context) error, err error) {
+// QueueOutputs checks and queues outputs like Outputs but returns at once,
+// before they are written: it never blocks, and refuses with ErrBusy when
+// QueueDepth calls wait. Commands queued by successive calls reach the
+// device in call order, so a caller that must keep commands in order (a
+// server session) need not wait for each write; commands still waiting for
+// the message gap are coalesced with newer ones. wait blocks until the
+// commands were written (or replaced by newer ones that were) or failed.
+// Call it once: after a failed write it also forgets the values, so that
+// sending them again is not skipped as a repeat.
+func (d *Device) QueueOutputs(cmds []FeatureOutput) (wait func(context.Context) error, err error) {
 	outs := make([]protocols.Output, 0, len(cmds))
 	for _, c := range cmds {
 		o, err := d.checkOutput(c)
@@ -153,7 +166,7 @@ func (d *Device) QueueOutputs(ctx context.Context, cmds []FeatureOutput) (wait f
 		}
 		outs = append(outs, o)
 	}
-	return d.queue(ctx, outs, false)
+	return d.queue(context.Background(), outs, false, false)
 }
 
 func (d *Device) checkOutput(c FeatureOutput) (protocols.Output, error) {
@@ -180,23 +193,14 @@ func (d *Device) checkOutput(c FeatureOutput) (protocols.Output, error) {
 	return out, nil
 }
 
-// send encodes outs (skipping those equal to the last value of their
-// feature unless force) and waits for the write.
-func (d *Device) send(ctx context.Context, outs []protocols.Output, force bool) error {
-	wait, err := d.queue(ctx, outs, force)
-	if err != nil {
-		return err
-	}
-	return wait(ctx)
-}
-
 // written is the wait of commands that needed no write.
 func written(context.Context) error { return nil }
 
 // queue encodes outs (skipping those equal to the last value of their
 // feature unless force) and hands them to the device goroutine; the
-// returned wait reports the write.
-func (d *Device) queue(ctx context.Context, outs []protocols.Output, force bool) (func(context.Context) error, error) {
+// returned wait reports the write. Only a stop waits, with ctx, for room in
+// a full queue.
+func (d *Device) queue(ctx context.Context, outs []protocols.Output, force, stop bool) (func(context.Context) error, error) {
 	if d.link.disconnected() {
 		return nil, fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
 	}
@@ -235,24 +239,51 @@ func (d *Device) queue(ctx context.Context, outs []protocols.Output, force bool)
 			delete(d.last, f)
 		}
 	}
-	select {
-	case d.reqs <- b:
-	case <-ctx.Done():
+	if err := d.put(ctx, b, stop); err != nil {
+		forget()
+		return nil, err // put unlocked mu
+	}
+	return d.waiter(b, func() {
+		d.mu.Lock()
 		forget()
 		d.mu.Unlock()
-		return nil, fmt.Errorf("device %d: queue command: %w", d.index, ctx.Err())
-	case <-d.quit:
+	}), nil
+}
+
+// put hands b to the device goroutine and unlocks d.mu, which the caller
+// holds so that the queue's order is the order of the handler's state. A
+// call finding QueueDepth waiting is refused with ErrBusy; a stop takes
+// the room kept for stops and, past that, waits with ctx, without d.mu:
+// the device goroutine may need it to drain the queue.
+func (d *Device) put(ctx context.Context, b *batch, stop bool) error {
+	if !stop && len(d.reqs) >= QueueDepth {
 		d.mu.Unlock()
-		return nil, fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+		return fmt.Errorf("device %d: %d calls waiting: %w", d.index, QueueDepth, ErrBusy)
+	}
+	select {
+	case d.reqs <- b:
+		d.mu.Unlock()
+		return nil
+	default:
 	}
 	d.mu.Unlock()
+	select {
+	case d.reqs <- b:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("device %d: queue stop: %w", d.index, ctx.Err())
+	case <-d.quit:
+		return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+	}
+}
+
+// waiter returns the wait of queued batch b; failed runs after b failed.
+func (d *Device) waiter(b *batch, failed func()) func(context.Context) error {
 	return func(ctx context.Context) error {
 		select {
 		case err := <-b.done:
-			if err != nil {
-				d.mu.Lock()
-				forget()
-				d.mu.Unlock()
+			if err != nil && failed != nil {
+				failed()
 			}
 			return err
 		case <-ctx.Done():
@@ -267,7 +298,21 @@ func (d *Device) queue(ctx context.Context, outs []protocols.Output, force bool)
 				return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
 			}
 		}
-	}, nil
+	}
+}
+
+// queueTask queues task to run on the device goroutine in call order; see
+// put for stop.
+func (d *Device) queueTask(ctx context.Context, task func(context.Context) error, stop bool) (func(context.Context) error, error) {
+	if d.link.disconnected() {
+		return nil, fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+	}
+	b := &batch{task: task, done: make(chan error, 1)}
+	d.mu.Lock()
+	if err := d.put(ctx, b, stop); err != nil {
+		return nil, err
+	}
+	return d.waiter(b, nil), nil
 }
 
 // run is the device goroutine: it writes queued commands, at most one flush
@@ -327,22 +372,31 @@ func (d *Device) run(keepalive time.Duration) {
 		}
 		pending, waiters = nil, nil
 	}
+	// take runs a task at once, in call order; outputs are merged to wait
+	// for the gap.
+	take := func(b *batch) {
+		if b.task == nil {
+			merge(b)
+			return
+		}
+		b.done <- b.task(d.life)
+	}
 	for {
 		select {
 		case b := <-d.reqs:
-			merge(b)
+			take(b)
 			// Take whatever else is already queued: a slow device gets the
 			// latest values, not a backlog.
 		drain:
 			for {
 				select {
 				case nb := <-d.reqs:
-					merge(nb)
+					take(nb)
 				default:
 					break drain
 				}
 			}
-			if timerC != nil {
+			if len(waiters) == 0 || timerC != nil {
 				continue
 			}
 			if wait := d.gap - time.Since(lastWrite); wait > 0 {
@@ -415,15 +469,57 @@ func (d *Device) ioError(what string, ctx context.Context, err error) error {
 
 // Input reads, subscribes to or unsubscribes from one input. A Read returns
 // the reading; the others return 0. Subscribing twice is not an error and
-// does not double the readings.
+// does not double the readings. Reads run at once, in no order;
+// subscriptions are queued as QueueInput queues them.
 func (d *Device) Input(ctx context.Context, feature uint32, typ protocol.InputType, cmd protocol.InputCommandType) (int32, error) {
+	if cmd != protocol.InputCommandRead {
+		wait, err := d.QueueInput(feature, typ, cmd)
+		if err != nil {
+			return 0, err
+		}
+		return 0, wait(ctx)
+	}
+	if err := d.checkInput(feature, typ, cmd); err != nil {
+		return 0, err
+	}
+	ictx, cancel := context.WithTimeout(ctx, d.ioTimeout)
+	defer cancel()
+	v, err := d.read(ictx, feature, typ)
+	if err != nil {
+		return 0, d.ioError("read "+string(typ), ictx, err)
+	}
+	return v, nil
+}
+
+// QueueInput queues a subscribe or unsubscribe of one input behind the
+// device's earlier calls, without blocking (ErrBusy when QueueDepth wait),
+// so that successive calls take effect in call order; wait reports the
+// result. A subscription made runs to its end even when wait gives up.
+func (d *Device) QueueInput(feature uint32, typ protocol.InputType, cmd protocol.InputCommandType) (wait func(context.Context) error, err error) {
+	if err := d.checkInput(feature, typ, cmd); err != nil {
+		return nil, err
+	}
+	var task func(context.Context) error
+	switch cmd {
+	case protocol.InputCommandSubscribe:
+		task = func(ctx context.Context) error { return d.subscribe(ctx, feature, typ) }
+	case protocol.InputCommandUnsubscribe:
+		task = func(ctx context.Context) error { return d.unsubscribe(ctx, feature, typ) }
+	default:
+		return nil, fmt.Errorf("device %d: input command %q is not queued: %w", d.index, cmd, ErrUnsupported)
+	}
+	return d.queueTask(context.Background(), task, false)
+}
+
+// checkInput checks that the feature has input typ and allows cmd.
+func (d *Device) checkInput(feature uint32, typ protocol.InputType, cmd protocol.InputCommandType) error {
 	f := d.def.Feature(feature)
 	if f == nil {
-		return 0, fmt.Errorf("device %d: feature %d: %w", d.index, feature, ErrUnknownFeature)
+		return fmt.Errorf("device %d: feature %d: %w", d.index, feature, ErrUnknownFeature)
 	}
 	in := f.Input(typ)
 	if in == nil {
-		return 0, fmt.Errorf("device %d feature %d: input %s: %w", d.index, feature, typ, ErrUnsupported)
+		return fmt.Errorf("device %d feature %d: input %s: %w", d.index, feature, typ, ErrUnsupported)
 	}
 	want := cmd
 	if cmd == protocol.InputCommandUnsubscribe {
@@ -434,26 +530,12 @@ func (d *Device) Input(ctx context.Context, feature uint32, typ protocol.InputTy
 		allowed = allowed || c == want
 	}
 	if !allowed {
-		return 0, fmt.Errorf("device %d feature %d: %s of %s: %w", d.index, feature, cmd, typ, ErrUnsupported)
+		return fmt.Errorf("device %d feature %d: %s of %s: %w", d.index, feature, cmd, typ, ErrUnsupported)
 	}
 	if d.link.disconnected() {
-		return 0, fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
+		return fmt.Errorf("device %d: %w", d.index, ErrDisconnected)
 	}
-	ictx, cancel := context.WithTimeout(ctx, d.ioTimeout)
-	defer cancel()
-	switch cmd {
-	case protocol.InputCommandRead:
-		v, err := d.read(ictx, feature, typ)
-		if err != nil {
-			return 0, d.ioError("read "+string(typ), ictx, err)
-		}
-		return v, nil
-	case protocol.InputCommandSubscribe:
-		return 0, d.subscribe(ictx, feature, typ)
-	case protocol.InputCommandUnsubscribe:
-		return 0, d.unsubscribe(ictx, feature, typ)
-	}
-	return 0, fmt.Errorf("device %d: input command %q: %w", d.index, cmd, ErrUnsupported)
+	return nil
 }
 
 func (d *Device) read(ctx context.Context, feature uint32, typ protocol.InputType) (int32, error) {
@@ -466,9 +548,9 @@ func (d *Device) read(ctx context.Context, feature uint32, typ protocol.InputTyp
 	return 0, fmt.Errorf("%w: read %s", ErrUnsupported, typ)
 }
 
+// subscribe runs on the device goroutine, as do unsubscribe and the
+// unsubscriptions of a stop: d.subs is theirs alone.
 func (d *Device) subscribe(ctx context.Context, feature uint32, typ protocol.InputType) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	k := inputKey{feature, typ}
 	if d.subs[k] {
 		return nil
@@ -483,7 +565,12 @@ func (d *Device) subscribe(ctx context.Context, feature uint32, typ protocol.Inp
 			Reading: protocol.InputValue{Type: typ, Value: v},
 		}})
 	}
-	if err := s.SubscribeInput(ctx, d.link, feature, typ, emit); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, d.ioTimeout)
+	defer cancel()
+	d.mu.Lock()
+	err := s.SubscribeInput(ctx, d.link, feature, typ, emit)
+	d.mu.Unlock()
+	if err != nil {
 		return d.ioError("subscribe "+string(typ), ctx, err)
 	}
 	d.subs[k] = true
@@ -491,8 +578,6 @@ func (d *Device) subscribe(ctx context.Context, feature uint32, typ protocol.Inp
 }
 
 func (d *Device) unsubscribe(ctx context.Context, feature uint32, typ protocol.InputType) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	k := inputKey{feature, typ}
 	if !d.subs[k] {
 		return nil
@@ -502,7 +587,12 @@ func (d *Device) unsubscribe(ctx context.Context, feature uint32, typ protocol.I
 		return fmt.Errorf("device %d: unsubscribe %s: %w", d.index, typ, ErrUnsupported)
 	}
 	delete(d.subs, k)
-	if err := s.UnsubscribeInput(ctx, d.link, feature, typ); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, d.ioTimeout)
+	defer cancel()
+	d.mu.Lock()
+	err := s.UnsubscribeInput(ctx, d.link, feature, typ)
+	d.mu.Unlock()
+	if err != nil {
 		return d.ioError("unsubscribe "+string(typ), ctx, err)
 	}
 	return nil
@@ -516,15 +606,27 @@ var stopOrder = []protocol.OutputType{
 }
 
 // Stop stops the outputs and/or unsubscribes the inputs of one feature, or
-// of the whole device when feature is nil. Outputs are stopped by setting
-// each feature's first stoppable output to 0; a movement the protocol runs
-// by itself (protocols.Halter) ends where it is.
+// of the whole device when feature is nil, and waits for it; see
+// QueueStop.
 func (d *Device) Stop(ctx context.Context, feature *uint32, inputs, outputs bool) error {
+	wait, err := d.QueueStop(ctx, feature, inputs, outputs)
+	if err != nil {
+		return err
+	}
+	return wait(ctx)
+}
+
+// QueueStop queues a stop behind the device's earlier calls, as Stop does
+// it, and returns its wait. Outputs are stopped by setting each feature's
+// first stoppable output to 0; a movement the protocol runs by itself
+// (protocols.Halter) ends where it is. A stop is never refused for a full
+// queue: past the room kept for stops it waits, with ctx.
+func (d *Device) QueueStop(ctx context.Context, feature *uint32, inputs, outputs bool) (wait func(context.Context) error, err error) {
 	var feats []*config.Feature
 	if feature != nil {
 		f := d.def.Feature(*feature)
 		if f == nil {
-			return fmt.Errorf("device %d: feature %d: %w", d.index, *feature, ErrUnknownFeature)
+			return nil, fmt.Errorf("device %d: feature %d: %w", d.index, *feature, ErrUnknownFeature)
 		}
 		feats = append(feats, f)
 	} else {
@@ -532,7 +634,7 @@ func (d *Device) Stop(ctx context.Context, feature *uint32, inputs, outputs bool
 			feats = append(feats, &d.def.Features[i])
 		}
 	}
-	var errs []error
+	var waits []func(context.Context) error
 	if outputs {
 		if h, ok := d.handler.(protocols.Halter); ok {
 			d.mu.Lock()
@@ -554,30 +656,42 @@ func (d *Device) Stop(ctx context.Context, feature *uint32, inputs, outputs bool
 			}
 		}
 		if len(outs) > 0 {
-			if err := d.send(ctx, outs, false); err != nil {
-				errs = append(errs, err)
+			w, err := d.queue(ctx, outs, false, true)
+			if err != nil {
+				return nil, err
 			}
+			waits = append(waits, w)
 		}
 	}
 	if inputs {
-		d.mu.Lock()
-		var keys []inputKey
-		for k := range d.subs {
-			if feature == nil || k.feature == *feature {
-				keys = append(keys, k)
+		w, err := d.queueTask(ctx, func(ctx context.Context) error {
+			var keys []inputKey
+			for k := range d.subs {
+				if feature == nil || k.feature == *feature {
+					keys = append(keys, k)
+				}
 			}
-		}
-		d.mu.Unlock()
-		sort.Slice(keys, func(i, j int) bool { return keys[i].feature < keys[j].feature })
-		for _, k := range keys {
-			ictx, cancel := context.WithTimeout(ctx, d.ioTimeout)
-			if err := d.unsubscribe(ictx, k.feature, k.typ); err != nil {
-				errs = append(errs, err)
+			sort.Slice(keys, func(i, j int) bool { return keys[i].feature < keys[j].feature })
+			var errs []error
+			for _, k := range keys {
+				if err := d.unsubscribe(ctx, k.feature, k.typ); err != nil {
+					errs = append(errs, err)
+				}
 			}
-			cancel()
+			return errors.Join(errs...)
+		}, true)
+		if err != nil {
+			return nil, err
 		}
+		waits = append(waits, w)
 	}
-	return errors.Join(errs...)
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, w := range waits {
+			errs = append(errs, w(ctx))
+		}
+		return errors.Join(errs...)
+	}, nil
 }
 
 // close ends the device goroutine and the handler; the hardware is

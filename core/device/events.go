@@ -69,6 +69,9 @@ var (
 	ErrNotAllowed = errors.New("device not allowed by configuration")
 	// ErrClosed: the manager was closed.
 	ErrClosed = errors.New("device manager closed")
+	// ErrBusy: the device has QueueDepth commands waiting, behind a write
+	// that has not finished; nothing of the refused call was queued.
+	ErrBusy = errors.New("device busy: too many commands waiting")
 )
 
 // eventQueue delivers events in order without ever blocking the sender: a

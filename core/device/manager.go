@@ -31,6 +31,7 @@ import (
 	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/protocols"
+	"github.com/bphost/bphost/internal/observers"
 )
 
 // Defaults of the manager options.
@@ -93,16 +94,23 @@ type Manager struct {
 	opt   options
 	log   *slog.Logger
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	events *eventQueue
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	events   *eventQueue
+	watchers observers.List[Event]
 
 	mu         sync.Mutex
 	devices    map[uint32]*Device
 	addresses  map[string]bool // connected or connecting
 	scanning   bool
 	scanActive map[int]bool
+	// connecting counts found devices still being brought up; a scan whose
+	// managers all ended while some are reports ScanningFinished after the
+	// last of them (finishDue), so a client that stops at ScanningFinished
+	// sees every device the scan found.
+	connecting int
+	finishDue  bool
 	closed     bool
 	closeOnce  sync.Once
 }
@@ -143,7 +151,16 @@ func (m *Manager) DB() *config.DB { return m.db }
 // subscribed input readings, in order. It is closed by Close.
 func (m *Manager) Events() <-chan Event { return m.events.out }
 
-func (m *Manager) emit(e Event) { m.events.push(e) }
+// Watch calls f with every event Events delivers, as it is emitted, until
+// the returned stop is called. It is for readers beside the one of Events
+// (a control panel next to the server): f runs on the emitting goroutine
+// and must not block.
+func (m *Manager) Watch(f func(Event)) (stop func()) { return m.watchers.Add(f) }
+
+func (m *Manager) emit(e Event) {
+	m.events.push(e)
+	m.watchers.Notify(e)
+}
 
 // StartScanning starts every communication manager. Calling it while
 // scanning is not an error.
@@ -154,6 +171,7 @@ func (m *Manager) StartScanning(ctx context.Context) error {
 		return ErrClosed
 	}
 	m.scanning = true
+	m.finishDue = false
 	for i := range m.comms {
 		m.scanActive[i] = true
 	}
@@ -183,6 +201,7 @@ func (m *Manager) StopScanning(ctx context.Context) error {
 		return ErrClosed
 	}
 	m.scanning = false
+	m.finishDue = false
 	clear(m.scanActive)
 	m.mu.Unlock()
 	var errs []error
@@ -211,6 +230,9 @@ func (m *Manager) scanEnded(i int) {
 	finished := len(m.scanActive) == 0
 	if finished {
 		m.scanning = false
+		if m.connecting > 0 {
+			m.finishDue, finished = true, false
+		}
 	}
 	m.mu.Unlock()
 	if finished {
@@ -323,10 +345,12 @@ func (m *Manager) found(fd comm.FoundDevice) {
 		return
 	}
 	m.addresses[adv.Address] = true
+	m.connecting++
 	m.wg.Add(1)
 	m.mu.Unlock()
 	go func() {
 		defer m.wg.Done()
+		defer m.connected()
 		if err := m.connect(fd, adv); err != nil {
 			m.log.Warn("device not connected", "device", adv.String(), "err", err)
 			if m.opt.onFail != nil {
@@ -337,6 +361,21 @@ func (m *Manager) found(fd comm.FoundDevice) {
 			m.mu.Unlock()
 		}
 	}()
+}
+
+// connected ends one device's connecting (its DeviceAdded, if any, is
+// already emitted) and reports a ScanningFinished that waited for it.
+func (m *Manager) connected() {
+	m.mu.Lock()
+	m.connecting--
+	finish := m.connecting == 0 && m.finishDue && !m.closed
+	if finish {
+		m.finishDue = false
+	}
+	m.mu.Unlock()
+	if finish {
+		m.emit(Event{Kind: ScanningFinished})
+	}
 }
 
 // connect brings a found device up: match, connect, identify, resolve the

@@ -270,7 +270,7 @@ func TestQueueOutputsKeepsOrder(t *testing.T) {
 	var waits []func(context.Context) error
 	queue := func(v int32) {
 		t.Helper()
-		w, err := d.QueueOutputs(ctx, []device.FeatureOutput{{Feature: 0, Command: vib(v)}})
+		w, err := d.QueueOutputs([]device.FeatureOutput{{Feature: 0, Command: vib(v)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func TestQueueOutputsKeepsOrder(t *testing.T) {
 	if got := writes(sd); strings.Join(got, " ") != "DeviceType; Vibrate:5;" {
 		t.Fatalf("writes = %q, want the latest value only", got)
 	}
-	if _, err := d.QueueOutputs(ctx, []device.FeatureOutput{{Feature: 0, Command: vib(21)}}); !errors.Is(err, device.ErrOutOfRange) {
+	if _, err := d.QueueOutputs([]device.FeatureOutput{{Feature: 0, Command: vib(21)}}); !errors.Is(err, device.ErrOutOfRange) {
 		t.Fatalf("out of range: %v", err)
 	}
 }
@@ -615,5 +615,171 @@ func TestStopHaltsInterpolatedMovement(t *testing.T) {
 		if w != after[0] {
 			t.Fatalf("the Onyx moved after the stop: %q then %q", last, after)
 		}
+	}
+}
+
+// ScanningFinished comes after the DeviceAdded of every device the scan
+// found, even when the scan itself ended while they were still connecting,
+// so a client may stop listening at ScanningFinished.
+func TestScanningFinishedAfterFoundDevices(t *testing.T) {
+	db := defaultDB(t)
+	names := []string{"Lovense Hush", "Lovense Nora", "Vorze A10 Cyclone SA", "Lovense Solace Pro"}
+	for round := 0; round < 20; round++ {
+		sim := simulated.New(db)
+		for _, n := range names {
+			if _, err := sim.Add(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := device.NewManager(db, []comm.Manager{sim})
+		if err := m.StartScanning(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		added := 0
+		for e := range m.Events() {
+			if e.Kind == device.DeviceAdded {
+				added++
+			}
+			if e.Kind == device.ScanningFinished {
+				break
+			}
+		}
+		m.Close()
+		if added != len(names) {
+			t.Fatalf("round %d: %d DeviceAdded before ScanningFinished, want %d", round, added, len(names))
+		}
+	}
+}
+
+// A watcher beside the Events reader sees the same events; once stopped it
+// sees no more.
+func TestWatchBesideEvents(t *testing.T) {
+	r := newRig(t)
+	seen := make(chan device.Event, 64)
+	stop := r.m.Watch(func(e device.Event) { seen <- e })
+	_, d := r.add("Lovense Hush")
+	timeout := time.After(20 * time.Second)
+	for added := false; !added; {
+		select {
+		case e := <-seen:
+			added = e.Kind == device.DeviceAdded
+			if added && (e.Index != d.Index() || e.Device != d) {
+				t.Fatalf("watcher got DeviceAdded of %d, want %d", e.Index, d.Index())
+			}
+		case <-timeout:
+			t.Fatal("watcher saw no DeviceAdded")
+		}
+	}
+	stop()
+	stop()
+	if _, err := r.sim.Add("Lovense Nora"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.StartScanning(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	r.event(device.DeviceAdded) // the Events reader still gets it
+	for len(seen) > 0 {
+		if e := <-seen; e.Kind == device.DeviceAdded {
+			t.Fatalf("stopped watcher got DeviceAdded of %d", e.Index)
+		}
+	}
+}
+
+// A device whose write hangs takes QueueDepth calls, then refuses outputs
+// with ErrBusy at once, but still queues a stop, which reaches the device
+// after the outputs before it; the refused output never does.
+func TestFullQueueRefusesOutputsNotStops(t *testing.T) {
+	r := newRig(t, device.WithIOTimeout(2*time.Second))
+	ctx := ctxT(t)
+	sd, d := r.add("Lovense Hush")
+	sd.HangWrites(true)
+	queue := func(v int32) (func(context.Context) error, error) {
+		return d.QueueOutputs([]device.FeatureOutput{{Feature: 0, Command: vib(v)}})
+	}
+	first, err := queue(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ch := sd.Changed()
+		if sd.Blocked() == 1 {
+			break
+		}
+		<-ch
+	}
+	var waits []func(context.Context) error
+	for i := range device.QueueDepth {
+		w, err := queue(int32(2 + i%2)) // alternate, so no value is a repeat
+		if err != nil {
+			t.Fatalf("output %d of %d: %v", i+1, device.QueueDepth, err)
+		}
+		waits = append(waits, w)
+	}
+	if _, err := queue(7); !errors.Is(err, device.ErrBusy) {
+		t.Fatalf("output past the queue: %v, want ErrBusy", err)
+	}
+	stop, err := d.QueueStop(ctx, nil, true, true)
+	if err != nil {
+		t.Fatalf("stop behind a full queue: %v", err)
+	}
+	sd.HangWrites(false)
+	if err := first(ctx); !errors.Is(err, device.ErrTimeout) {
+		t.Fatalf("hung write: %v, want ErrTimeout", err)
+	}
+	for _, w := range waits {
+		if err := w(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(writes(sd), " ")
+	if got != "DeviceType; Vibrate:0;" {
+		t.Fatalf("writes = %q, want the stop to win the coalesced queue", got)
+	}
+}
+
+// Subscriptions queued without waiting take effect in call order, behind
+// the device's earlier calls.
+func TestSubscriptionsKeepCallOrder(t *testing.T) {
+	r := newRig(t)
+	ctx := ctxT(t)
+	sd, d := r.add("KGoal Boost")
+	var waits []func(context.Context) error
+	for i := range 6 {
+		cmd := protocol.InputCommandSubscribe
+		if i%2 == 1 {
+			cmd = protocol.InputCommandUnsubscribe
+		}
+		w, err := d.QueueInput(0, protocol.InputPressure, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	for i, w := range waits {
+		if err := w(ctx); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	var kinds []string
+	for _, rec := range sd.Records() {
+		switch rec.Kind {
+		case simulated.RecordSubscribe:
+			kinds = append(kinds, "sub")
+		case simulated.RecordUnsubscribe:
+			kinds = append(kinds, "unsub")
+		}
+	}
+	if got := strings.Join(kinds, " "); got != "sub unsub sub unsub sub unsub" {
+		t.Fatalf("device saw %q", got)
+	}
+	if sd.Notify(comm.EndpointRxPressure, []byte{0, 0, 0, 1, 2, 3, 4}) {
+		t.Fatal("subscribed after the last unsubscribe")
+	}
+	if _, err := d.QueueInput(0, protocol.InputPressure, protocol.InputCommandRead); !errors.Is(err, device.ErrUnsupported) {
+		t.Fatalf("queued read: %v, want ErrUnsupported", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/bphost/bphost/core/device/comm"
 	"github.com/bphost/bphost/core/device/comm/btle"
 	"github.com/bphost/bphost/core/device/comm/serial"
+	"github.com/bphost/bphost/core/device/comm/wsdevice"
 	"github.com/bphost/bphost/core/device/config"
 	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/server"
@@ -38,6 +39,17 @@ type Config struct {
 	// Warn gets the one-line reason and the server goes on without it.
 	BluetoothLE bool
 	BLEAdapter  string
+	// DeviceWebsocket runs the device websocket server (package wsdevice,
+	// Intiface's way for DIY firmware, software toys and bridges to appear
+	// as devices) on DeviceWebsocketAddr, host:port ("" for
+	// wsdevice.DefaultAddr, 127.0.0.1:54817; port 0 picks a free one, see
+	// Server.DeviceWebsocket). Devices dialling in are matched by the
+	// websocket specifiers of the user device configuration. Where the
+	// address cannot be listened on, Warn gets the reason and the server
+	// goes on without it. DeviceWebsocketOptions tune it (timeouts).
+	DeviceWebsocket        bool
+	DeviceWebsocketAddr    string
+	DeviceWebsocketOptions []wsdevice.Option
 	// Warn receives the backends that could not start; nil discards.
 	Warn func(error)
 	// Server and Device are options of the server and the device manager.
@@ -53,6 +65,9 @@ type Server struct {
 	// Devices is the device manager; Simulated holds the simulated devices.
 	Devices   *device.Manager
 	Simulated *simulated.Manager
+	// DeviceWebsocket is the device websocket server; nil unless
+	// Config.DeviceWebsocket and it started.
+	DeviceWebsocket *wsdevice.Manager
 }
 
 // New builds a device manager with a simulated backend holding
@@ -95,8 +110,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Serial {
 		add(serial.New(db, serial.WithLogger(log)))
 	}
+	var ws *wsdevice.Manager
+	if cfg.DeviceWebsocket {
+		var err error
+		ws, err = wsdevice.New(db, cfg.DeviceWebsocketAddr, append([]wsdevice.Option{wsdevice.WithLogger(log)}, cfg.DeviceWebsocketOptions...)...)
+		add(ws, err)
+	}
 	m := device.NewManager(db, comms, cfg.Device...)
-	return &Server{Server: server.New(server.FromDeviceManager(m), cfg.Server...), Devices: m, Simulated: sim}, nil
+	return &Server{Server: server.New(server.FromDeviceManager(m), cfg.Server...), Devices: m, Simulated: sim, DeviceWebsocket: ws}, nil
 }
 
 // bleOpenTimeout bounds finding BlueZ and the adapter at start-up, so a

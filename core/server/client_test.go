@@ -82,3 +82,34 @@ func TestClientInProcess(t *testing.T) {
 		})
 	}
 }
+
+// WatchSessions sees the same session events as the observer option, and
+// nothing once stopped.
+func TestWatchSessions(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	seen := make(chan server.SessionEvent, 8)
+	stop := r.srv.WatchSessions(func(e server.SessionEvent) { seen <- e })
+	ctx := ctxT(t)
+	c := client.New("watched")
+	if err := c.Connect(ctx, r.srv.Connector()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-seen:
+		if e.Kind != server.SessionStarted || e.Client != "watched" {
+			t.Fatalf("watcher got %+v, want SessionStarted of client watched", e)
+		}
+	case <-ctx.Done():
+		t.Fatal("watcher saw no SessionStarted")
+	}
+	stop()
+	if err := c.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.sessionEvent(server.SessionEnded, 1)
+	select {
+	case e := <-seen:
+		t.Fatalf("stopped watcher got %+v", e)
+	default:
+	}
+}

@@ -36,15 +36,19 @@ type Device interface {
 	Info() protocol.DeviceInfo
 	// QueueOutputs checks outputs against the advertised ranges, refusing
 	// them all when one is invalid, and queues them for the device in call
-	// order; wait reports the write. Commands waiting for the device's
-	// message gap are coalesced, the latest value winning.
-	QueueOutputs(ctx context.Context, cmds []device.FeatureOutput) (wait func(context.Context) error, err error)
-	// Input reads, subscribes to or unsubscribes from one input. A Read
-	// returns the reading; the others return 0.
+	// order without blocking; wait reports the write. Commands waiting for
+	// the device's message gap are coalesced, the latest value winning.
+	QueueOutputs(cmds []device.FeatureOutput) (wait func(context.Context) error, err error)
+	// QueueInput queues a subscribe or unsubscribe of one input in call
+	// order without blocking; wait reports the result.
+	QueueInput(feature uint32, typ protocol.InputType, cmd protocol.InputCommandType) (wait func(context.Context) error, err error)
+	// Input reads one input (the server uses it for reads only).
 	Input(ctx context.Context, feature uint32, typ protocol.InputType, cmd protocol.InputCommandType) (int32, error)
-	// Stop stops the outputs and/or unsubscribes the inputs of one feature,
-	// or of the whole device when feature is nil.
-	Stop(ctx context.Context, feature *uint32, inputs, outputs bool) error
+	// QueueStop queues a stop of the outputs and/or the inputs of one
+	// feature, or of the whole device when feature is nil, behind the
+	// commands queued before; it waits, with ctx, only for room in a full
+	// queue.
+	QueueStop(ctx context.Context, feature *uint32, inputs, outputs bool) (wait func(context.Context) error, err error)
 }
 
 // FromDeviceManager adapts a device manager to the server. The server

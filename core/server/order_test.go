@@ -21,11 +21,17 @@ type fakeManager struct {
 	events chan device.Event
 }
 
-func (m *fakeManager) StartScanning(context.Context) error   { return nil }
-func (m *fakeManager) StopScanning(context.Context) error    { return nil }
-func (m *fakeManager) Devices() []server.Device              { return []server.Device{m.dev} }
-func (m *fakeManager) Events() <-chan device.Event           { return m.events }
-func (m *fakeManager) StopAll(ctx context.Context) error     { return m.dev.Stop(ctx, nil, true, true) }
+func (m *fakeManager) StartScanning(context.Context) error { return nil }
+func (m *fakeManager) StopScanning(context.Context) error  { return nil }
+func (m *fakeManager) Devices() []server.Device            { return []server.Device{m.dev} }
+func (m *fakeManager) Events() <-chan device.Event         { return m.events }
+func (m *fakeManager) StopAll(ctx context.Context) error {
+	wait, err := m.dev.QueueStop(ctx, nil, true, true)
+	if err != nil {
+		return err
+	}
+	return wait(ctx)
+}
 func (m *fakeManager) Device(i uint32) (server.Device, bool) { return m.dev, i == 0 }
 
 type fakeDevice struct {
@@ -53,7 +59,7 @@ func (d *fakeDevice) Info() protocol.DeviceInfo {
 	}}
 }
 
-func (d *fakeDevice) QueueOutputs(_ context.Context, cmds []device.FeatureOutput) (func(context.Context) error, error) {
+func (d *fakeDevice) QueueOutputs(cmds []device.FeatureOutput) (func(context.Context) error, error) {
 	var parts []string
 	for _, c := range cmds {
 		if c.Command.Value > 20 {
@@ -79,9 +85,14 @@ func (d *fakeDevice) Input(context.Context, uint32, protocol.InputType, protocol
 	return 0, errors.New("fake device has no inputs")
 }
 
-func (d *fakeDevice) Stop(context.Context, *uint32, bool, bool) error {
+func (d *fakeDevice) QueueInput(uint32, protocol.InputType, protocol.InputCommandType) (func(context.Context) error, error) {
+	d.log("input")
+	return nil, errors.New("fake device has no inputs")
+}
+
+func (d *fakeDevice) QueueStop(context.Context, *uint32, bool, bool) (func(context.Context) error, error) {
 	d.log("stop")
-	return nil
+	return func(context.Context) error { return nil }, nil
 }
 
 // Commands for one device reach it in the order they were sent, and the
@@ -101,8 +112,7 @@ func TestCommandsQueuedInOrderWithoutWaiting(t *testing.T) {
 		c.send(fmt.Sprintf(`[{"OutputCmd":{"Id":%d,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":%d}}}}]`, 10+v, v))
 	}
 	c.send(`[{"StopCmd":{"Id":30}}]`)
-	// The device's lane reaches the subscription while no write has
-	// completed.
+	// The device takes the subscription while no write has completed.
 	c.send(`[{"InputCmd":{"Id":32,"DeviceIndex":0,"FeatureIndex":0,"Type":"Battery","Command":"Subscribe"}}]`)
 	oks := map[string]bool{}
 	for {

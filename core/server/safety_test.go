@@ -244,3 +244,43 @@ func TestHungDeviceDoesNotBlockSession(t *testing.T) {
 		}
 	}
 }
+
+// A device stuck in a write takes device.QueueDepth commands from a
+// session; the next is refused at once with ERROR_DEVICE, the session
+// still answers, and a stop is queued (never refused), reaching the device
+// once the write is over.
+func TestBusyDeviceRefusesOutputsNotStops(t *testing.T) {
+	r := newRig(t, rigOpts{device: []device.Option{device.WithIOTimeout(3 * time.Second)}})
+	sd := r.connected("Lovense Hush")
+	c := r.raw()
+	c.handshake(4)
+	vibrate := func(id, v int) string {
+		return fmt.Sprintf(`[{"OutputCmd":{"Id":%d,"DeviceIndex":0,"FeatureIndex":0,"Command":{"Vibrate":{"Value":%d}}}}]`, id, v)
+	}
+	sd.HangWrites(true)
+	c.send(vibrate(2, 1))
+	for sd.Blocked() != 1 {
+		select {
+		case <-sd.Changed():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	for i := range device.QueueDepth {
+		c.send(vibrate(10+i, 2+i%2))
+	}
+	busy := 10 + device.QueueDepth
+	c.send(vibrate(busy, 5))
+	if e := c.expectError(uint32(busy), 4); !strings.Contains(e.Message, "busy") {
+		t.Fatalf("command past the queue: %+v", e)
+	}
+	c.roundTrip(`[{"Ping":{"Id":3}}]`, `[{"Ok":{"Id":3}}]`)
+	c.send(`[{"StopCmd":{"Id":4,"DeviceIndex":0}}]`)
+	sd.HangWrites(false)
+	c.until(`{"Ok":{"Id":4}}`)
+	lastWrite(t, sd, "Vibrate:0;")
+	for _, w := range writes(sd) {
+		if w == "Vibrate:5;" {
+			t.Fatal("the refused command reached the device")
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/bphost/bphost/core/connector"
 	"github.com/bphost/bphost/core/protocol"
+	"github.com/bphost/bphost/internal/observers"
 )
 
 // Defaults of the options.
@@ -137,6 +138,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	pumpDone chan struct{}
 	conns    sync.WaitGroup // ServeConn calls in flight
+	watch    observers.List[SessionEvent]
 
 	mu     sync.Mutex
 	cur    *session // the session holding the server, until its devices stopped
@@ -346,7 +348,14 @@ func (s *Server) notify(e SessionEvent) {
 	if s.opt.observe != nil {
 		s.opt.observe(e)
 	}
+	s.watch.Notify(e)
 }
+
+// WatchSessions calls f with every SessionEvent, as WithSessionObserver
+// does, until the returned stop is called, so that something started after
+// the server (a control panel) can follow its clients. f runs on the
+// session's goroutines and must not block.
+func (s *Server) WatchSessions(f func(SessionEvent)) (stop func()) { return s.watch.Add(f) }
 
 // refuse answers a client that cannot be served with an ERROR_INIT Error
 // carrying the Id of its first frame, so that it learns why, and closes

@@ -15,20 +15,17 @@ import (
 	"github.com/bphost/bphost/core/protocol"
 )
 
-// laneDepth is how many commands may wait for one device in a session;
-// beyond it commands are refused with ERROR_DEVICE instead of piling up
-// behind a device that stopped answering. maxReads bounds the input reads
-// in flight in a session the same way.
-const (
-	laneDepth = 256
-	maxReads  = 64
-)
+// maxReads bounds the input reads in flight in a session: beyond it reads
+// are refused with ERROR_DEVICE instead of piling up behind a device that
+// stopped answering (the device bounds its queue of commands the same way).
+const maxReads = 64
 
 // session is one client connection from its first frame until its
 // goroutines are gone. The reader (the goroutine of ServeConn) decodes and
-// dispatches; commands for a device run in order on that device's lane;
-// reads and the waits for writes run on goroutines of their own, so a
-// device that hangs delays its own commands only. Every goroutine is counted
+// dispatches; commands for a device are queued on the device, which keeps
+// their order, without waiting; reads and the waits for the device's
+// answers run on goroutines of their own, so a device that hangs delays its
+// own commands only. Every goroutine is counted
 // in wg and ends with ctx.
 type session struct {
 	srv  *Server
@@ -62,7 +59,6 @@ type session struct {
 	client  string
 	dec     protocol.Decoder
 	views   map[Device]*view
-	lanes   map[uint32]chan func(context.Context)
 	sensors map[subKey]uint32 // spec v3 subscriptions: their SensorIndex
 	// scanning is set from StartScanning until the ScanningFinished that
 	// follows: a client that did not ask to scan is not told it ended (the
@@ -88,7 +84,6 @@ func newSession(s *Server, conn connector.FrameConn) *session {
 		reads:    make(chan struct{}, maxReads),
 		known:    map[uint32]bool{},
 		views:    map[Device]*view{},
-		lanes:    map[uint32]chan func(context.Context){},
 		sensors:  map[subKey]uint32{},
 	}
 	ss.ctx, ss.cancel = context.WithCancel(context.Background())
@@ -409,8 +404,8 @@ func (ss *session) dispatch(m protocol.Message) {
 	case *protocol.StopCmd:
 		ss.stopCmd(m)
 	case *protocol.StopDeviceCmd:
-		ss.onDevice(id, m.DeviceIndex, func(d Device, _ *view) (func(context.Context), error) {
-			return func(ctx context.Context) { ss.reply(id, d.Stop(ctx, nil, true, true)) }, nil
+		ss.onDevice(id, m.DeviceIndex, func(d Device, _ *view) (func(context.Context) error, error) {
+			return d.QueueStop(ss.ctx, nil, true, true)
 		})
 	case *protocol.InputCmd:
 		ss.inputCmd(m)
@@ -464,58 +459,21 @@ func (ss *session) device(index uint32) (Device, *view, error) {
 	return d, ss.viewOf(d), nil
 }
 
-// onDevice resolves the device of request id and queues the job prepare
-// makes on the device's lane; errors are answered at once.
-func (ss *session) onDevice(id, index uint32, prepare func(Device, *view) (func(context.Context), error)) {
+// onDevice resolves the device of request id and has queue queue the
+// request on it; the answer follows once the device's wait returns. Errors
+// are answered at once.
+func (ss *session) onDevice(id, index uint32, queue func(Device, *view) (wait func(context.Context) error, err error)) {
 	d, v, err := ss.device(index)
 	if err != nil {
 		ss.reply(id, err)
 		return
 	}
-	job, err := prepare(d, v)
+	wait, err := queue(d, v)
 	if err != nil {
 		ss.reply(id, err)
 		return
 	}
-	if !ss.enqueue(index, job, false) {
-		ss.send(protocol.NewError(id, protocol.ErrorDevice, "device %d has %d commands waiting; try again later", index, laneDepth))
-	}
-}
-
-// enqueue hands job to the lane of device index, starting the lane on
-// first use. Unless wait, a full lane refuses the job.
-func (ss *session) enqueue(index uint32, job func(context.Context), wait bool) bool {
-	ss.mu.Lock()
-	lane := ss.lanes[index]
-	if lane == nil {
-		lane = make(chan func(context.Context), laneDepth)
-		ss.lanes[index] = lane
-		ss.goTracked(func() {
-			for {
-				select {
-				case j := <-lane:
-					j(ss.ctx)
-				case <-ss.ctx.Done():
-					return
-				}
-			}
-		})
-	}
-	ss.mu.Unlock()
-	if !wait {
-		select {
-		case lane <- job:
-			return true
-		default:
-			return false
-		}
-	}
-	select {
-	case lane <- job:
-		return true
-	case <-ss.ctx.Done():
-		return false
-	}
+	ss.goTracked(func() { ss.reply(id, wait(ss.ctx)) })
 }
 
 // batch is consecutive output commands of one frame for one device.
@@ -553,73 +511,69 @@ func (ss *session) addOutput(b *batch, index uint32, m protocol.Message) {
 	b.entries = append(b.entries, batchEntry{id: id, outs: outs})
 }
 
-// flush queues b's commands on the device's lane as one job.
+// flush queues b's commands on the device as one call, so that they
+// reach it in one flush.
 func (ss *session) flush(b *batch) {
 	if len(b.entries) == 0 {
 		return
 	}
-	entries, d, index := b.entries, b.dev, b.index
+	entries, d := b.entries, b.dev
 	*b = batch{}
-	job := func(ctx context.Context) {
-		var all []device.FeatureOutput
+	var all []device.FeatureOutput
+	if len(entries) == 1 {
+		all = entries[0].outs
+	} else {
 		for _, e := range entries {
 			all = append(all, e.outs...)
 		}
-		wait, err := d.QueueOutputs(ctx, all)
-		if err == nil {
-			ss.goTracked(func() {
-				err := wait(ss.ctx)
-				for _, e := range entries {
-					ss.reply(e.id, err)
-				}
-			})
-			return
-		}
-		if len(entries) == 1 {
-			ss.reply(entries[0].id, err)
-			return
-		}
-		// Something was refused: queue the commands one by one, so that
-		// each gets its own answer.
-		for _, e := range entries {
-			wait, err := d.QueueOutputs(ctx, e.outs)
-			if err != nil {
-				ss.reply(e.id, err)
-				continue
-			}
-			ss.goTracked(func() { ss.reply(e.id, wait(ss.ctx)) })
-		}
 	}
-	if !ss.enqueue(index, job, false) {
-		for _, e := range entries {
-			ss.send(protocol.NewError(e.id, protocol.ErrorDevice, "device %d has %d commands waiting; try again later", index, laneDepth))
+	wait, err := d.QueueOutputs(all)
+	if err == nil {
+		ss.goTracked(func() {
+			err := wait(ss.ctx)
+			for _, e := range entries {
+				ss.reply(e.id, err)
+			}
+		})
+		return
+	}
+	if len(entries) == 1 {
+		ss.reply(entries[0].id, err)
+		return
+	}
+	// Something was refused: queue the commands one by one, so that each
+	// gets its own answer.
+	for _, e := range entries {
+		wait, err := d.QueueOutputs(e.outs)
+		if err != nil {
+			ss.reply(e.id, err)
+			continue
 		}
+		ss.goTracked(func() { ss.reply(e.id, wait(ss.ctx)) })
 	}
 }
 
-// stopAll stops every device through its lane, after the commands already
-// waiting there, and answers once all are stopped.
+// stopAll queues a stop on every device, behind the commands already
+// queued there, and answers once all are stopped.
 func (ss *session) stopAll(id uint32, inputs, outputs bool) {
-	devs := ss.dm.Devices()
-	results := make(chan error, len(devs))
-	queued := 0
-	for _, d := range devs {
-		d := d
-		if ss.enqueue(d.Info().DeviceIndex, func(ctx context.Context) { results <- d.Stop(ctx, nil, inputs, outputs) }, true) {
-			queued++
+	var waits []func(context.Context) error
+	var errs []error
+	for _, d := range ss.dm.Devices() {
+		wait, err := d.QueueStop(ss.ctx, nil, inputs, outputs)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		waits = append(waits, wait)
 	}
 	ss.goTracked(func() {
-		var errs []error
-		for range queued {
-			select {
-			case err := <-results:
-				if err != nil {
-					errs = append(errs, err)
-				}
-			case <-ss.done:
-				return
+		for _, w := range waits {
+			if err := w(ss.ctx); err != nil {
+				errs = append(errs, err)
 			}
+		}
+		if ss.ended() {
+			return
 		}
 		ss.reply(id, errors.Join(errs...))
 	})
@@ -638,13 +592,13 @@ func (ss *session) stopCmd(m *protocol.StopCmd) {
 		return
 	}
 	feature := m.FeatureIndex
-	ss.onDevice(m.ID, *m.DeviceIndex, func(d Device, _ *view) (func(context.Context), error) {
-		return func(ctx context.Context) { ss.reply(m.ID, d.Stop(ctx, feature, inputs, outputs)) }, nil
+	ss.onDevice(m.ID, *m.DeviceIndex, func(d Device, _ *view) (func(context.Context) error, error) {
+		return d.QueueStop(ss.ctx, feature, inputs, outputs)
 	})
 }
 
 // read runs an input read on its own goroutine: reads keep no order, and a
-// device that never answers must not hold up its lane.
+// device that never answers must not hold up the session.
 func (ss *session) read(d Device, feature uint32, t protocol.InputType, answer func(int32, error)) {
 	select {
 	case ss.reads <- struct{}{}:
@@ -678,11 +632,8 @@ func (ss *session) inputCmd(m *protocol.InputCmd) {
 		})
 		return
 	}
-	ss.onDevice(m.ID, m.DeviceIndex, func(d Device, _ *view) (func(context.Context), error) {
-		return func(ctx context.Context) {
-			_, err := d.Input(ctx, m.FeatureIndex, m.Type, m.Command)
-			ss.reply(m.ID, err)
-		}, nil
+	ss.onDevice(m.ID, m.DeviceIndex, func(d Device, _ *view) (func(context.Context) error, error) {
+		return d.QueueInput(m.FeatureIndex, m.Type, m.Command)
 	})
 }
 
@@ -710,25 +661,26 @@ func (ss *session) sensorSubscribe(id, index, sensorIndex uint32, t protocol.Sen
 	if !on {
 		what, cmd = "SensorUnsubscribeCmd", protocol.InputCommandUnsubscribe
 	}
-	ss.onDevice(id, index, func(d Device, v *view) (func(context.Context), error) {
+	ss.onDevice(id, index, func(d Device, v *view) (func(context.Context) error, error) {
 		s, err := v.sensorFor(v.sub, sensorIndex, t, what)
 		if err != nil {
 			return nil, err
 		}
+		wait, err := d.QueueInput(s.feature, s.typ, cmd)
+		if err != nil {
+			return nil, err
+		}
+		// Recorded in call order, as the device takes the requests: a
+		// subscription that then fails delivers no readings anyway.
 		key := subKey{device: index, feature: s.feature, typ: s.typ}
-		return func(ctx context.Context) {
-			_, err := d.Input(ctx, s.feature, s.typ, cmd)
-			if err == nil {
-				ss.mu.Lock()
-				if on {
-					ss.sensors[key] = sensorIndex
-				} else {
-					delete(ss.sensors, key)
-				}
-				ss.mu.Unlock()
-			}
-			ss.reply(id, err)
-		}, nil
+		ss.mu.Lock()
+		if on {
+			ss.sensors[key] = sensorIndex
+		} else {
+			delete(ss.sensors, key)
+		}
+		ss.mu.Unlock()
+		return wait, nil
 	})
 }
 

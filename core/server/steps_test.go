@@ -34,7 +34,7 @@ func (d *gridDevice) Info() protocol.DeviceInfo {
 	return protocol.DeviceInfo{DeviceName: "Grid", DeviceFeatures: fs}
 }
 
-func (d *gridDevice) QueueOutputs(_ context.Context, cmds []device.FeatureOutput) (func(context.Context) error, error) {
+func (d *gridDevice) QueueOutputs(cmds []device.FeatureOutput) (func(context.Context) error, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range cmds {
@@ -55,7 +55,13 @@ func (d *gridDevice) Input(context.Context, uint32, protocol.InputType, protocol
 	return 0, errors.New("grid device has no inputs")
 }
 
-func (d *gridDevice) Stop(context.Context, *uint32, bool, bool) error { return nil }
+func (d *gridDevice) QueueInput(uint32, protocol.InputType, protocol.InputCommandType) (func(context.Context) error, error) {
+	return nil, errors.New("grid device has no inputs")
+}
+
+func (d *gridDevice) QueueStop(context.Context, *uint32, bool, bool) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
+}
 
 // The same fraction gives a device the same steps whether our client
 // converts it (spec v4) or our server does (a spec v3 client sends the

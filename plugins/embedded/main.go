@@ -5,4 +5,4 @@ package main
 
 import "github.com/bphost/bphost/pluginapi"
 
-func main() { pluginapi.Serve(newTransport(serveEmbedded)) }
+func main() { pluginapi.Serve(newEmbeddedTransport()) }

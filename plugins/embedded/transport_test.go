@@ -15,6 +15,7 @@ import (
 
 	"github.com/bphost/bphost/core/client"
 	"github.com/bphost/bphost/core/connector"
+	"github.com/bphost/bphost/core/embedded"
 	"github.com/bphost/bphost/pluginapi"
 	"github.com/bphost/bphost/pluginapi/host"
 	"github.com/bphost/bphost/pluginapi/plugintest"
@@ -97,7 +98,7 @@ func (t testTransport) Describe() pluginapi.Description {
 func TestConformanceInProcess(t *testing.T) {
 	peers := &pipePeers{peers: map[string]*pipePeer{}}
 	plugintest.Run(t, plugintest.Config{
-		Start:   plugintest.InProcess(testTransport{newTransport(peers.serve)}),
+		Start:   plugintest.InProcess(testTransport{newTransport(peers.serve, nil)}),
 		NewPeer: peers.newPeer,
 	})
 }
@@ -210,7 +211,7 @@ func TestBinaryDrivesSimulatedDevice(t *testing.T) {
 
 // Bad option values are refused before a server starts, naming the problem.
 func TestBadOptions(t *testing.T) {
-	p, err := host.NewInProcess(newTransport(serveEmbedded), host.Config{})
+	p, err := host.NewInProcess(newEmbeddedTransport(), host.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,4 +235,63 @@ func TestBadOptions(t *testing.T) {
 			t.Errorf("options %v: error %v, want one naming %q", tt.opts, err, tt.want)
 		}
 	}
+}
+
+// With record-socket set, what the simulated devices receive reaches the
+// host as typed records (core/embedded.DeviceRecord), not log lines: the
+// toy's command, and its stop when the session ends.
+func TestRecordSocket(t *testing.T) {
+	recs := make(chan embedded.DeviceRecord, 64)
+	l, err := embedded.ListenRecords(func(r embedded.DeviceRecord) { recs <- r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p, err := host.NewInProcess(newEmbeddedTransport(), host.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := client.New("test")
+	if err := c.Connect(ctx, p.Connector(map[string]string{"simulate": "Lovense Hush", "record-socket": l.Path(), "use-bluetooth-le": "false"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartScanning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var dev *client.Device
+	for dev == nil {
+		if d, ok := c.Device(0); ok {
+			dev = d
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the simulated device never appeared")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := dev.Vibrate(ctx, client.Fraction(0.5)); err != nil {
+		t.Fatal(err)
+	}
+	waitRecord := func(data string) {
+		t.Helper()
+		for {
+			select {
+			case r := <-recs:
+				if r.Device == "Lovense Hush" && r.Kind == "write" && r.Endpoint == "tx" && string(r.Data) == data {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatalf("no record of %q", data)
+			}
+		}
+	}
+	waitRecord("Vibrate:10;")
+	if err := c.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitRecord("Vibrate:0;")
 }

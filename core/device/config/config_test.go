@@ -167,10 +167,13 @@ func TestMalformedUserConfig(t *testing.T) {
 	cases := []struct {
 		name, json, path, msg string
 	}{
-		{"syntax", `{"version": {"major": 4,}`, "line 1, column 26", "invalid JSON"},
+		{"syntax", `{"version": {"major": 4,}`, "line 1, column 24", "invalid JSON"}, // the trailing comma
 		{"empty", ``, "line 1, column 1", "unexpected end of input"},
 		{"trailing", `{"version":{"major":4}} x`, "line 1", "after the JSON document"},
 		{"version type", `{"version":{"major":"4"}}`, "$.version.major", "expected an integer"},
+		{"duplicate", `{"version":{"major":4},"user_configs":{"devices":[{"identifier":{"protocol":"a","protocol":"b"}}]}}`, "$.user_configs.devices[0].identifier.protocol", "appears twice"},
+		{"null root", `null`, "$", "expected an object, got null"},
+		{"null bus", `{"version":{"major":4},"user_configs":{"protocols":{"x":{"communication":[{"btle":null}]}}}}`, "$.user_configs.protocols.x.communication[0].btle", "expected an object, got null"},
 		{"version mismatch", `{"version":{"major":3,"minor":0}}`, "$.version.major", "differs from the base"},
 		{"unknown top key", `{"version":{"major":4},"extra":1}`, "$.extra", `unknown field "extra"`},
 		{"devices not array", `{"version":{"major":4},"user_configs":{"devices":{}}}`, "$.user_configs.devices", "expected an array"},
@@ -272,6 +275,33 @@ func FuzzLoadUser(f *testing.F) {
 			}
 		}
 		_ = db.Allowed("fuzz")
+	})
+}
+
+// FuzzLoadBase feeds the base configuration parser arbitrary documents,
+// seeded with the small base of the error corpus and its variants: every
+// failure is a *config.Error, and whatever loads can be queried.
+func FuzzLoadBase(f *testing.F) {
+	f.Add([]byte(smallBase))
+	f.Add([]byte(`{"version":{"major":4},"protocols":{"p":{"communication":[{"btle":null}]}}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		db, err := config.Load(&config.Source{Name: "fuzz.json", Data: data}, nil)
+		if err != nil {
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *config.Error", err)
+			}
+			return
+		}
+		for _, d := range db.Definitions() {
+			if r, err := db.Resolve(d.Protocol, firstOr(d.Identifiers), "fuzz"); err == nil {
+				_ = r.DeviceInfo(r.Index, 0)
+			}
+		}
+		for _, p := range db.Protocols() {
+			_ = db.BLEServices(p)
+		}
 	})
 }
 

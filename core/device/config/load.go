@@ -3,8 +3,10 @@ package config
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -116,62 +118,46 @@ func LoadFiles(basePath, userPath string) (*DB, error) {
 	return Load(base, user)
 }
 
-func parseVersion(o obj) (Version, error) {
-	vn, err := o.need("version")
-	if err != nil {
+// version checks the version member of a file's root object.
+func (f *file) version(v *versionJSON) (Version, error) {
+	if err := f.fields("$.version", v, "major!", "minor"); err != nil {
 		return Version{}, err
 	}
-	vo, err := vn.object("major", "minor")
-	if err != nil {
-		return Version{}, err
+	out := Version{Major: uint32(*v.Major)}
+	if v.Minor != nil {
+		out.Minor = uint32(*v.Minor)
 	}
-	var v Version
-	mj, err := vo.need("major")
-	if err != nil {
-		return v, err
-	}
-	if v.Major, err = mj.u32(); err != nil {
-		return v, err
-	}
-	if mn, ok := vo.get("minor"); ok {
-		if v.Minor, err = mn.u32(); err != nil {
-			return v, err
-		}
-	}
-	return v, nil
+	return out, nil
 }
 
 func (db *DB) loadBase(src *Source) error {
-	root, err := parseDoc(src.Name, src.Data, false)
-	if err != nil {
+	f := &file{name: src.Name}
+	var doc baseFileJSON
+	if err := f.decode(src.Data, &doc); err != nil {
 		return err
 	}
-	ro, err := root.object("version", "protocols")
-	if err != nil {
+	if err := f.fields("$", &doc, "version!", "protocols"); err != nil {
 		return err
 	}
-	if db.version, err = parseVersion(ro); err != nil {
+	var err error
+	if db.version, err = f.version(doc.Version); err != nil {
 		return err
 	}
 	if db.version.Major != 4 {
-		vn, _ := ro.get("version")
-		return vn.key("major").errf("major version %d is not supported (this build reads version 4 device configurations)", db.version.Major)
+		return f.errf("$.version.major", "major version %d is not supported (this build reads version 4 device configurations)", db.version.Major)
 	}
-	pn, ok := ro.get("protocols")
-	if !ok {
-		return nil
-	}
-	po, err := pn.object()
-	if err != nil {
-		return err
-	}
-	for _, name := range po.keys() {
-		pnode, _ := po.get(name)
-		p, err := parseProtocol(pnode, name, false)
+	return f.protocols(db, path("$").key("protocols"), doc.Protocols, false)
+}
+
+// protocols adds the protocols of a file's protocols object to db, in
+// name order.
+func (f *file) protocols(db *DB, at path, protocols map[string]*protocolJSON, user bool) error {
+	for _, name := range sortedKeys(protocols) {
+		p, err := f.protocol(at.key(name), protocols[name], name, user)
 		if err != nil {
 			return err
 		}
-		db.addProtocol(p, false)
+		db.addProtocol(p, user)
 	}
 	return nil
 }
@@ -184,286 +170,169 @@ type parsedProtocol struct {
 	configurations []*Definition
 }
 
-func parseProtocol(n node, name string, user bool) (*parsedProtocol, error) {
+func (f *file) protocol(at path, pj *protocolJSON, name string, user bool) (*parsedProtocol, error) {
 	allowed := []string{"communication", "defaults", "configurations"}
 	if user {
 		allowed = []string{"communication", "configurations"}
 	}
-	o, err := n.object(allowed...)
-	if err != nil {
+	if err := f.fields(at, pj, allowed...); err != nil {
 		return nil, err
 	}
 	p := &parsedProtocol{name: name}
-	if cn, ok := o.get("communication"); ok {
-		items, err := cn.array()
+	for i, sj := range pj.Communication {
+		s, err := f.specifier(at.key("communication").index(i), sj)
 		if err != nil {
 			return nil, err
 		}
-		for _, it := range items {
-			s, err := parseSpecifier(it)
-			if err != nil {
-				return nil, err
-			}
-			p.communication = append(p.communication, s)
-		}
+		p.communication = append(p.communication, s)
 	}
-	if dn, ok := o.get("defaults"); ok {
-		d, err := parseBaseDefinition(dn, name, nil, true)
+	if pj.Defaults != nil {
+		d, err := f.definition(at.key("defaults"), pj.Defaults, name, nil, true)
 		if err != nil {
 			return nil, err
 		}
 		p.defaults = d
 	}
-	if cn, ok := o.get("configurations"); ok {
-		items, err := cn.array()
+	for i, dj := range pj.Configurations {
+		d, err := f.definition(at.key("configurations").index(i), dj, name, p.defaults, false)
 		if err != nil {
 			return nil, err
 		}
-		for _, it := range items {
-			d, err := parseBaseDefinition(it, name, p.defaults, false)
-			if err != nil {
-				return nil, err
-			}
-			p.configurations = append(p.configurations, d)
-		}
+		p.configurations = append(p.configurations, d)
 	}
 	return p, nil
 }
 
-func parseSpecifier(n node) (Specifier, error) {
-	o, err := n.object("btle", "serial", "hid", "usb", "websocket", "xinput", "lovense_connect_service")
-	if err != nil {
-		return Specifier{}, err
-	}
-	keys := o.keys()
-	if len(keys) != 1 {
-		return Specifier{}, n.errf("expected exactly one bus (btle, serial, hid, usb, websocket, xinput, lovense_connect_service), got %d", len(keys))
-	}
-	k := keys[0]
-	c, _ := o.get(k)
+// busNames are the members of a specifier, in the order errors list them.
+var busNames = []string{"btle", "serial", "hid", "usb", "websocket", "xinput", "lovense_connect_service"}
+
+func (f *file) specifier(at path, sj *specifierJSON) (Specifier, error) {
 	var s Specifier
+	if err := f.fields(at, sj, busNames...); err != nil {
+		return s, err
+	}
+	set := map[string]bool{"btle": sj.BLE.set, "serial": sj.Serial.set, "hid": sj.HID.set, "usb": sj.USB.set,
+		"websocket": sj.Websocket.set, "xinput": sj.XInput.set, "lovense_connect_service": sj.LovenseConnect.set}
+	var buses []string
+	for k := range sj.Unknown {
+		buses = append(buses, k)
+	}
+	for _, k := range busNames {
+		if set[k] {
+			buses = append(buses, k)
+		}
+	}
+	if len(buses) != 1 {
+		return s, f.errf(at, "expected exactly one bus (btle, serial, hid, usb, websocket, xinput, lovense_connect_service), got %d", len(buses))
+	}
+	k := buses[0]
+	at = at.key(k)
+	if !set[k] {
+		return s, f.errf(at, "unknown bus %q", k)
+	}
+	var err error
 	switch k {
 	case "btle":
-		s.BLE, err = parseBLE(c)
+		s.BLE, err = f.ble(at, sj.BLE.v)
 	case "serial":
-		s.Serial, err = parseSerial(c)
+		s.Serial, err = f.serial(at, sj.Serial.v)
 	case "hid":
-		s.HID, err = parseIDs(c)
+		s.HID, err = f.ids(at, sj.HID.v)
 	case "usb":
-		s.USB, err = parseIDs(c)
+		s.USB, err = f.ids(at, sj.USB.v)
 	case "websocket":
-		var wo obj
-		if wo, err = c.object("name"); err == nil {
-			var nn node
-			if nn, err = wo.need("name"); err == nil {
-				var name string
-				if name, err = nn.str(); err == nil {
-					s.Websocket = &WebsocketSpecifier{Name: name}
-				}
-			}
+		if err = f.fields(at, sj.Websocket.v, "name!"); err == nil {
+			s.Websocket = &WebsocketSpecifier{Name: *sj.Websocket.v.Name}
 		}
 	case "xinput":
-		_, err = c.object("exists")
+		err = f.fields(at, sj.XInput.v, "exists")
 		s.XInput = true
 	case "lovense_connect_service":
-		_, err = c.object("exists")
+		err = f.fields(at, sj.LovenseConnect.v, "exists")
 		s.LovenseConnect = true
-	default:
-		err = c.errf("unknown bus %q", k)
 	}
 	return s, err
 }
 
-func parseBLE(n node) (*BLESpecifier, error) {
-	o, err := n.object("names", "manufacturer_data", "advertised_services", "services")
-	if err != nil {
+func (f *file) ble(at path, bj *bleJSON) (*BLESpecifier, error) {
+	if err := f.fields(at, bj, "names!", "manufacturer_data", "advertised_services", "services"); err != nil {
 		return nil, err
 	}
-	b := &BLESpecifier{Services: comm.ServiceMap{}}
-	nn, err := o.need("names")
-	if err != nil {
-		return nil, err
-	}
-	if b.Names, err = nn.strings(); err != nil {
-		return nil, err
-	}
-	if mn, ok := o.get("manufacturer_data"); ok {
-		items, err := mn.array()
-		if err != nil {
+	b := &BLESpecifier{Services: comm.ServiceMap{}, Names: strs(bj.Names), AdvertisedServices: strs(bj.AdvertisedServices)}
+	for i, mj := range bj.ManufacturerData {
+		mp := at.key("manufacturer_data").index(i)
+		if err := f.fields(mp, mj, "company!", "data", "expected_length"); err != nil {
 			return nil, err
 		}
-		for _, it := range items {
-			mo, err := it.object("company", "data", "expected_length")
-			if err != nil {
-				return nil, err
+		md := ManufacturerData{Company: uint16(*mj.Company)}
+		if mj.Data != nil {
+			md.Data = make([]byte, len(mj.Data))
+			for j, v := range mj.Data {
+				md.Data[j] = byte(v)
 			}
-			cn, err := mo.need("company")
-			if err != nil {
-				return nil, err
-			}
-			company, err := cn.integer(0, math.MaxUint16)
-			if err != nil {
-				return nil, err
-			}
-			md := ManufacturerData{Company: uint16(company)}
-			if dn, ok := mo.get("data"); ok {
-				bytesN, err := dn.array()
-				if err != nil {
-					return nil, err
-				}
-				md.Data = []byte{}
-				for _, bn := range bytesN {
-					v, err := bn.integer(0, 255)
-					if err != nil {
-						return nil, err
-					}
-					md.Data = append(md.Data, byte(v))
-				}
-			}
-			b.ManufacturerData = append(b.ManufacturerData, md)
 		}
+		b.ManufacturerData = append(b.ManufacturerData, md)
 	}
-	if an, ok := o.get("advertised_services"); ok {
-		items, err := an.array()
-		if err != nil {
-			return nil, err
+	for _, svc := range sortedKeys(bj.Services) {
+		eps := bj.Services[svc]
+		if eps == nil {
+			return nil, f.errf(at.key("services").key(string(svc)), "expected an object, got null")
 		}
-		for _, it := range items {
-			u, err := it.uuid()
-			if err != nil {
-				return nil, err
-			}
-			b.AdvertisedServices = append(b.AdvertisedServices, u)
+		m := make(map[comm.Endpoint]string, len(eps))
+		for ep, u := range eps {
+			m[comm.Endpoint(ep)] = string(u)
 		}
-	}
-	if sn, ok := o.get("services"); ok {
-		so, err := sn.object()
-		if err != nil {
-			return nil, err
-		}
-		for _, svc := range so.keys() {
-			en, _ := so.get(svc)
-			if !uuidRe.MatchString(svc) {
-				return nil, en.errf("service key %q is not a UUID", svc)
-			}
-			eo, err := en.object()
-			if err != nil {
-				return nil, err
-			}
-			eps := map[comm.Endpoint]string{}
-			for _, ep := range eo.keys() {
-				cn, _ := eo.get(ep)
-				if !comm.ValidEndpoint(ep) {
-					return nil, cn.errf("unknown endpoint %q", ep)
-				}
-				u, err := cn.uuid()
-				if err != nil {
-					return nil, err
-				}
-				eps[comm.Endpoint(ep)] = u
-			}
-			b.Services[toLower(svc)] = eps
-		}
+		b.Services[string(svc)] = m
 	}
 	return b, nil
 }
 
-func toLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-func parseSerial(n node) (*SerialSpecifier, error) {
-	o, err := n.object("port", "baud_rate", "data_bits", "parity", "stop_bits")
-	if err != nil {
+func (f *file) serial(at path, sj *serialJSON) (*SerialSpecifier, error) {
+	if err := f.fields(at, sj, "port!", "baud_rate", "data_bits", "parity", "stop_bits"); err != nil {
 		return nil, err
 	}
-	s := &SerialSpecifier{}
-	pn, err := o.need("port")
-	if err != nil {
-		return nil, err
+	s := &SerialSpecifier{Port: *sj.Port}
+	if sj.BaudRate != nil {
+		s.BaudRate = uint32(*sj.BaudRate)
 	}
-	if s.Port, err = pn.str(); err != nil {
-		return nil, err
+	if sj.DataBits != nil {
+		s.DataBits = uint8(*sj.DataBits)
 	}
-	if bn, ok := o.get("baud_rate"); ok {
-		if s.BaudRate, err = bn.u32(); err != nil {
-			return nil, err
-		}
+	if sj.StopBits != nil {
+		s.StopBits = uint8(*sj.StopBits)
 	}
-	if dn, ok := o.get("data_bits"); ok {
-		v, err := dn.integer(0, 255)
-		if err != nil {
-			return nil, err
-		}
-		s.DataBits = uint8(v)
-	}
-	if sn, ok := o.get("stop_bits"); ok {
-		v, err := sn.integer(0, 255)
-		if err != nil {
-			return nil, err
-		}
-		s.StopBits = uint8(v)
-	}
-	if pn, ok := o.get("parity"); ok {
-		if s.Parity, err = pn.str(); err != nil {
-			return nil, err
-		}
+	if sj.Parity != nil {
+		s.Parity = *sj.Parity
 	}
 	return s, nil
 }
 
-func parseIDs(n node) (*IDSpecifier, error) {
-	o, err := n.object("pairs")
-	if err != nil {
-		return nil, err
-	}
-	pn, err := o.need("pairs")
-	if err != nil {
-		return nil, err
-	}
-	items, err := pn.array()
-	if err != nil {
+func (f *file) ids(at path, ij *idsJSON) (*IDSpecifier, error) {
+	if err := f.fields(at, ij, "pairs!"); err != nil {
 		return nil, err
 	}
 	s := &IDSpecifier{}
-	for _, it := range items {
-		io, err := it.object("vendor_id", "product_id")
-		if err != nil {
+	for i, pj := range ij.Pairs {
+		pp := at.key("pairs").index(i)
+		if err := f.fields(pp, pj, "vendor_id!", "product_id!"); err != nil {
 			return nil, err
 		}
-		vn, err := io.need("vendor_id")
-		if err != nil {
-			return nil, err
-		}
-		vid, err := vn.integer(0, math.MaxUint16)
-		if err != nil {
-			return nil, err
-		}
-		prn, err := io.need("product_id")
-		if err != nil {
-			return nil, err
-		}
-		pid, err := prn.integer(0, math.MaxUint16)
-		if err != nil {
-			return nil, err
-		}
-		s.Pairs = append(s.Pairs, VIDPID{VendorID: uint16(vid), ProductID: uint16(pid)})
+		s.Pairs = append(s.Pairs, VIDPID{VendorID: uint16(*pj.VendorID), ProductID: uint16(*pj.ProductID)})
 	}
 	return s, nil
 }
 
-// parseBaseDefinition reads a defaults or configurations entry. A
-// configuration inherits the defaults' features, variant and gap when it has
-// none of its own.
-func parseBaseDefinition(n node, proto string, defaults *Definition, isDefault bool) (*Definition, error) {
-	o, err := n.object("identifier", "name", "id", "protocol_variant", "message_gap_ms", "features")
-	if err != nil {
+// definition reads a defaults or configurations entry. A configuration
+// inherits the defaults' features, variant and gap when it has none of its
+// own.
+func (f *file) definition(at path, dj *definitionJSON, proto string, defaults *Definition, isDefault bool) (*Definition, error) {
+	// Defaults have features and no identifiers; configurations have
+	// identifiers, and the defaults' features unless they list their own.
+	identifier, features := "identifier!", "features"
+	if isDefault {
+		identifier, features = "identifier", "features!"
+	}
+	if err := f.fields(at, dj, identifier, "name!", "id!", "protocol_variant", "message_gap_ms", features); err != nil {
 		return nil, err
 	}
 	d := &Definition{Protocol: proto}
@@ -473,228 +342,163 @@ func parseBaseDefinition(n node, proto string, defaults *Definition, isDefault b
 		d.ProtocolVariant = inherited.ProtocolVariant
 		d.MessageGap = inherited.MessageGap
 	}
-	if in, ok := o.get("identifier"); ok {
-		if isDefault {
-			return nil, in.errf("protocol defaults cannot have identifiers")
-		}
-		if d.Identifiers, err = in.strings(); err != nil {
-			return nil, err
-		}
-		if len(d.Identifiers) == 0 {
-			return nil, in.errf("expected at least one identifier")
-		}
-	} else if !isDefault {
-		return nil, o.n.errf("missing required field %q", "identifier")
+	switch {
+	case dj.Identifier != nil && isDefault:
+		return nil, f.errf(at.key("identifier"), "protocol defaults cannot have identifiers")
+	case dj.Identifier != nil && len(dj.Identifier) == 0:
+		return nil, f.errf(at.key("identifier"), "expected at least one identifier")
 	}
-	nn, err := o.need("name")
-	if err != nil {
-		return nil, err
+	d.Identifiers = strs(dj.Identifier)
+	d.Name, d.ID = *dj.Name, string(*dj.ID)
+	if dj.ProtocolVariant != nil {
+		d.ProtocolVariant = *dj.ProtocolVariant
 	}
-	if d.Name, err = nn.str(); err != nil {
-		return nil, err
+	if dj.MessageGapMs != nil {
+		d.MessageGap = gap(*dj.MessageGapMs)
 	}
-	idn, err := o.need("id")
-	if err != nil {
-		return nil, err
+	if dj.Features == nil {
+		return d, nil
 	}
-	if d.ID, err = idn.uuid(); err != nil {
-		return nil, err
-	}
-	if vn, ok := o.get("protocol_variant"); ok {
-		if d.ProtocolVariant, err = vn.str(); err != nil {
-			return nil, err
-		}
-	}
-	if gn, ok := o.get("message_gap_ms"); ok {
-		g, err := gn.u32()
+	d.Features = d.Features[:0]
+	seen := map[uint32]bool{}
+	for i, fj := range dj.Features {
+		fp := at.key("features").index(i)
+		feat, err := f.feature(fp, fj)
 		if err != nil {
 			return nil, err
 		}
-		gap := time.Duration(g) * time.Millisecond
-		d.MessageGap = &gap
-	}
-	if fn, ok := o.get("features"); ok {
-		items, err := fn.array()
-		if err != nil {
-			return nil, err
+		if seen[feat.Index] {
+			return nil, f.errf(fp.key("index"), "feature index %d is used twice", feat.Index)
 		}
-		d.Features = d.Features[:0]
-		seen := map[uint32]bool{}
-		for _, it := range items {
-			f, err := parseBaseFeature(it)
-			if err != nil {
-				return nil, err
-			}
-			if seen[f.Index] {
-				return nil, it.key("index").errf("feature index %d is used twice", f.Index)
-			}
-			seen[f.Index] = true
-			d.Features = append(d.Features, f)
-		}
-		sort.SliceStable(d.Features, func(i, j int) bool { return d.Features[i].Index < d.Features[j].Index })
-	} else if isDefault {
-		return nil, o.n.errf("missing required field %q", "features")
+		seen[feat.Index] = true
+		d.Features = append(d.Features, feat)
 	}
+	sortFeatures(d.Features)
 	return d, nil
 }
 
-func parseBaseFeature(n node) (Feature, error) {
-	o, err := n.object("index", "description", "id", "output", "input", "feature_settings")
-	if err != nil {
-		return Feature{}, err
-	}
-	var f Feature
-	in, err := o.need("index")
-	if err != nil {
-		return f, err
-	}
-	if f.Index, err = in.u32(); err != nil {
-		return f, err
-	}
-	if dn, ok := o.get("description"); ok {
-		if f.Description, err = dn.str(); err != nil {
-			return f, err
-		}
-	}
-	idn, err := o.need("id")
-	if err != nil {
-		return f, err
-	}
-	if f.ID, err = idn.uuid(); err != nil {
-		return f, err
-	}
-	if sn, ok := o.get("feature_settings"); ok {
-		so, err := sn.object("alt_protocol_index")
-		if err != nil {
-			return f, err
-		}
-		if an, ok := so.get("alt_protocol_index"); ok {
-			a, err := an.u32()
-			if err != nil {
-				return f, err
-			}
-			f.AltProtocolIndex = &a
-		}
-	}
-	if on, ok := o.get("output"); ok {
-		oo, err := on.object()
-		if err != nil {
-			return f, err
-		}
-		for _, k := range oo.keys() {
-			tn, _ := oo.get(k)
-			t, ok := configOutputNames[k]
-			if !ok {
-				return f, tn.errf("unknown output type %q", k)
-			}
-			out, err := parseBaseOutput(tn, t)
-			if err != nil {
-				return f, err
-			}
-			f.Outputs = append(f.Outputs, out)
-		}
-		sort.SliceStable(f.Outputs, func(i, j int) bool { return outputRank(f.Outputs[i].Type) < outputRank(f.Outputs[j].Type) })
-	}
-	if inn, ok := o.get("input"); ok {
-		io, err := inn.object()
-		if err != nil {
-			return f, err
-		}
-		for _, k := range io.keys() {
-			tn, _ := io.get(k)
-			t, ok := configInputNames[k]
-			if !ok {
-				return f, tn.errf("unknown input type %q", k)
-			}
-			input, err := parseInput(tn, t)
-			if err != nil {
-				return f, err
-			}
-			f.Inputs = append(f.Inputs, input)
-		}
-	}
-	return f, nil
+func gap(ms u32) *time.Duration {
+	g := time.Duration(ms) * time.Millisecond
+	return &g
 }
 
-func parseBaseOutput(n node, t protocol.OutputType) (Output, error) {
-	allowed := []string{"value"}
-	if t == protocol.OutputHwPositionWithDuration {
-		allowed = []string{"value", "duration"}
+func sortFeatures(fs []Feature) {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Index < fs[j].Index })
+}
+
+func (f *file) feature(at path, fj *featureJSON) (Feature, error) {
+	var feat Feature
+	if err := f.fields(at, fj, "index!", "description", "id!", "output", "input", "feature_settings"); err != nil {
+		return feat, err
 	}
-	o, err := n.object(allowed...)
-	if err != nil {
-		return Output{}, err
+	feat.Index, feat.ID = uint32(*fj.Index), string(*fj.ID)
+	if fj.Description != nil {
+		feat.Description = *fj.Description
 	}
+	if s := fj.FeatureSettings; s != nil {
+		if err := f.fields(at.key("feature_settings"), s, "alt_protocol_index"); err != nil {
+			return feat, err
+		}
+		if s.AltProtocolIndex != nil {
+			a := uint32(*s.AltProtocolIndex)
+			feat.AltProtocolIndex = &a
+		}
+	}
+	for _, k := range sortedKeys(fj.Output) {
+		out, err := f.output(at.key("output").key(string(k)), fj.Output[k], configOutputNames[string(k)])
+		if err != nil {
+			return feat, err
+		}
+		feat.Outputs = append(feat.Outputs, out)
+	}
+	sort.SliceStable(feat.Outputs, func(i, j int) bool { return outputRank(feat.Outputs[i].Type) < outputRank(feat.Outputs[j].Type) })
+	for _, k := range sortedKeys(fj.Input) {
+		in, err := f.input(at.key("input").key(string(k)), fj.Input[k], configInputNames[string(k)])
+		if err != nil {
+			return feat, err
+		}
+		feat.Inputs = append(feat.Inputs, in)
+	}
+	return feat, nil
+}
+
+func (f *file) output(at path, oj *outputJSON, t protocol.OutputType) (Output, error) {
 	out := Output{Type: t}
-	vn, err := o.need("value")
-	if err != nil {
+	allowed := []string{"value!"}
+	if t == protocol.OutputHwPositionWithDuration {
+		allowed = []string{"value!", "duration!"}
+	}
+	if err := f.fields(at, oj, allowed...); err != nil {
 		return out, err
 	}
-	r, err := vn.pair(math.MinInt32, math.MaxInt32)
+	r, err := f.rangeOf(at.key("value"), oj.Value, math.MinInt32)
 	if err != nil {
 		return out, err
 	}
 	if r[1] <= 0 {
-		return out, vn.errf("range [%d, %d] has no positive steps", r[0], r[1])
+		return out, f.errf(at.key("value"), "range [%d, %d] has no positive steps", r[0], r[1])
 	}
-	out.Value = protocol.Range(r)
+	out.Value = r
 	if t == protocol.OutputHwPositionWithDuration {
-		dn, err := o.need("duration")
+		d, err := f.rangeOf(at.key("duration"), oj.Duration, 0)
 		if err != nil {
 			return out, err
 		}
-		dr, err := dn.pair(0, math.MaxInt32)
-		if err != nil {
-			return out, err
-		}
-		d := protocol.Range(dr)
 		out.Duration = &d
 	}
 	return out, nil
 }
 
-func parseInput(n node, t protocol.InputType) (Input, error) {
-	o, err := n.object("value", "command")
-	if err != nil {
-		return Input{}, err
-	}
+func (f *file) input(at path, ij *inputJSON, t protocol.InputType) (Input, error) {
 	in := Input{Type: t}
-	vn, err := o.need("value")
-	if err != nil {
+	if err := f.fields(at, ij, "value!", "command!"); err != nil {
 		return in, err
 	}
-	items, err := vn.array()
-	if err != nil {
-		return in, err
+	if len(ij.Value) == 0 {
+		return in, f.errf(at.key("value"), "expected at least one [min, max] range")
 	}
-	if len(items) == 0 {
-		return in, vn.errf("expected at least one [min, max] range")
-	}
-	for _, it := range items {
-		r, err := it.pair(math.MinInt32, math.MaxInt32)
+	for i, pj := range ij.Value {
+		r, err := f.rangeOf(at.key("value").index(i), pj, math.MinInt32)
 		if err != nil {
 			return in, err
 		}
-		in.Value = append(in.Value, protocol.Range(r))
+		in.Value = append(in.Value, r)
 	}
-	cn, err := o.need("command")
-	if err != nil {
-		return in, err
-	}
-	cmds, err := cn.array()
-	if err != nil {
-		return in, err
-	}
-	for _, c := range cmds {
-		s, err := c.str()
-		if err != nil {
-			return in, err
-		}
-		ct := protocol.InputCommandType(s)
-		if ct != protocol.InputCommandRead && ct != protocol.InputCommandSubscribe {
-			return in, c.errf("unknown input command %q (expected Read or Subscribe)", s)
-		}
-		in.Commands = append(in.Commands, ct)
+	in.Commands = make([]protocol.InputCommandType, len(ij.Command))
+	for i, c := range ij.Command {
+		in.Commands[i] = protocol.InputCommandType(c)
 	}
 	return in, nil
+}
+
+// rangeOf checks a [min, max] pair with lo <= min <= max <= MaxInt32.
+func (f *file) rangeOf(at path, p pair, lo int64) (protocol.Range, error) {
+	if p == nil {
+		return protocol.Range{}, f.errf(at, "expected an array, got null")
+	}
+	if len(p) != 2 {
+		return protocol.Range{}, f.errf(at, "expected a [min, max] pair, got %d elements", len(p))
+	}
+	for i, v := range p {
+		if int64(v) < lo || int64(v) > math.MaxInt32 {
+			return protocol.Range{}, f.errf(at.index(i), "value %d is out of range [%d, %d]", v, lo, math.MaxInt32)
+		}
+	}
+	if p[0] > p[1] {
+		return protocol.Range{}, f.errf(at, "range [%d, %d] has its minimum above its maximum", p[0], p[1])
+	}
+	return protocol.Range{int32(p[0]), int32(p[1])}, nil
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K { return slices.Sorted(maps.Keys(m)) }
+
+func strs[T ~string](in []T) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = string(s)
+	}
+	return out
 }
