@@ -13,7 +13,7 @@ BENCHTIME ?= 1s
 
 SOAK      ?= 10m
 
-.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble panel-screenshot bench fuzz fuzz-smoke soak clean
+.PHONY: all build test vet unit crossbuild generate generate-check demo demo-ble panel-screenshot bench bench-e2e fuzz fuzz-smoke soak clean
 
 all: build
 
@@ -73,6 +73,14 @@ panel-screenshot:
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+## bench-e2e: Vibrate -> Ok through every path (floors and the npm client included), one table; BENCHE2E_FLAGS adds flags
+PEERS ?= interop/peers
+bench-e2e: build
+	@$(GO) build -o $(BIN)/plugins/bphost-connector-echo ./internal/benche2e/echoplugin
+	@$(GO) build -o $(BIN)/benche2e ./internal/benche2e
+	@if [ ! -d $(PEERS)/node_modules/buttplug ]; then (cd $(PEERS) && npm ci --no-audit --no-fund); fi
+	@$(BIN)/benche2e -bin $(BIN) -peers $(PEERS) $(BENCHE2E_FLAGS)
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s)
 fuzz:

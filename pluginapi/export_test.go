@@ -21,8 +21,10 @@ func RawClient(t testing.TB, tr Transport) pb.ConnectorServiceClient {
 	srv := newServer(tr, tr.Describe(), hclog.NewNullLogger())
 	client, server := plugin.TestPluginGRPCConn(t, false, wire.PluginSets(ContractVersion, srv)[ContractVersion])
 	t.Cleanup(func() {
-		client.Close()
+		// The server first: client.Close asks it to shut down too, and
+		// go-plugin's two Stops of one server race.
 		server.Stop()
+		client.Close()
 		srv.Stop()
 	})
 	raw, err := client.Dispense(wire.PluginKey)

@@ -171,15 +171,36 @@ func (s *server) Frames(stream pb.ConnectorService_FramesServer) error {
 	}()
 
 	ctx := stream.Context()
+	// A host that reads batches hears first that this plugin does too.
+	batches := first.GetBatches()
+	if batches {
+		if err := stream.Send(&pb.FramesResponse{Batches: true}); err != nil {
+			return err
+		}
+	}
 	s.pumps.Add(1)
 	go s.hostToTransport(ctx, stream, p)
 
+	ready, _ := p.sess.(ReadySession)
+	var (
+		batch [][]byte
+		held  []byte // taken from the session but left for the next message
+		have  bool
+	)
 	for {
-		frame, err := p.sess.Recv(ctx)
-		if err != nil {
-			return s.streamEnd(ctx, p, err)
+		frame, had := held, have
+		if held, have = nil, false; !had {
+			if frame, err = p.sess.Recv(ctx); err != nil {
+				return s.streamEnd(ctx, p, err)
+			}
 		}
-		if err := stream.Send(&pb.FramesResponse{Frame: frame}); err != nil {
+		m := &pb.FramesResponse{Frame: frame}
+		if batches && ready != nil {
+			if batch, held, have = wire.Batch(batch, frame, ready.TryRecv); len(batch) > 1 {
+				m = &pb.FramesResponse{Frames: batch}
+			}
+		}
+		if err := stream.Send(m); err != nil {
 			p.end(true, nil)
 			return err
 		}
@@ -201,15 +222,30 @@ func (s *server) hostToTransport(ctx context.Context, stream pb.ConnectorService
 			p.end(true, nil)
 			return
 		}
-		if len(m.GetFrame()) > s.desc.maxFrame() {
-			p.end(false, fmt.Errorf("%w: %d bytes, limit %d", connector.ErrFrameTooLarge, len(m.GetFrame()), s.desc.maxFrame()))
-			return
-		}
-		if err := p.sess.Send(ctx, m.GetFrame()); err != nil {
-			p.end(false, err)
+		if frames := m.GetFrames(); len(frames) > 0 {
+			for _, f := range frames {
+				if !s.toTransport(ctx, p, f) {
+					return
+				}
+			}
+		} else if !s.toTransport(ctx, p, m.GetFrame()) {
 			return
 		}
 	}
+}
+
+// toTransport sends one frame from the host to the session; false when the
+// session has ended.
+func (s *server) toTransport(ctx context.Context, p *pluginSession, f []byte) bool {
+	if len(f) > s.desc.maxFrame() {
+		p.end(false, fmt.Errorf("%w: %d bytes, limit %d", connector.ErrFrameTooLarge, len(f), s.desc.maxFrame()))
+		return false
+	}
+	if err := p.sess.Send(ctx, f); err != nil {
+		p.end(false, err)
+		return false
+	}
+	return true
 }
 
 // streamEnd is the status a Frames stream ends with once the session's Recv

@@ -54,6 +54,19 @@ type Session interface {
 	Close() error
 }
 
+// ReadySession is a Session that can hand over a frame it has already
+// received without blocking. Implementing it is optional: the plugin then
+// sends every frame waiting at once to the host in one message (when the
+// host reads batches), which saves a gRPC message per frame when the
+// server answers faster than one at a time. A connector.Connector from
+// core/connector/stream (what FromConnector usually wraps) implements it.
+type ReadySession interface {
+	Session
+	// TryRecv returns a frame already received, false when none is waiting
+	// or the session has ended (Recv then says why). It never blocks.
+	TryRecv() ([]byte, bool)
+}
+
 // Description says what a plugin is and which options it takes.
 type Description struct {
 	// Name is the transport's short name ([a-z0-9-], e.g. "websocket"); the

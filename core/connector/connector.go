@@ -136,6 +136,18 @@ func (e *DisconnectError) Unwrap() error { return e.Cause }
 // Is makes errors.Is(err, ErrDisconnected) true.
 func (e *DisconnectError) Is(target error) bool { return target == ErrDisconnected }
 
+// Ready returns a frame already waiting in frames without blocking, false
+// when there is none: the TryRecv of connectors whose reader fills frames,
+// which lets a relay send every waiting frame at once.
+func Ready(frames <-chan []byte) ([]byte, bool) {
+	select {
+	case f := <-frames:
+		return f, true
+	default:
+		return nil, false
+	}
+}
+
 // Receive is Recv for connectors whose reader goroutine delivers frames on
 // a channel and closes done when the session ends, having set *cause first.
 // Frames delivered before the end are returned before the disconnect.

@@ -105,6 +105,19 @@ func (p *PipeEnd) Recv(ctx context.Context) ([]byte, error) {
 	}
 }
 
+// TryRecv returns a frame the other end sent, without blocking; false when
+// none is waiting or this end is closed (Recv then says why).
+func (p *PipeEnd) TryRecv() ([]byte, bool) {
+	select {
+	case <-p.shared.done:
+		if p.shared.closer == p {
+			return nil, false
+		}
+	default:
+	}
+	return Ready(p.in)
+}
+
 // drain returns a frame still buffered for a closed pipe, or the disconnect.
 func (p *PipeEnd) drain() ([]byte, error) {
 	if p.shared.closer != p {

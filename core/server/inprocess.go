@@ -81,6 +81,17 @@ func (c *InProcess) Recv(ctx context.Context) ([]byte, error) {
 	return end.Recv(ctx)
 }
 
+// TryRecv returns a frame from the server already waiting, without
+// blocking; false when none is (Recv then blocks or says why). The embedded
+// plugin sends every such frame to the host in one message.
+func (c *InProcess) TryRecv() ([]byte, bool) {
+	end, err := c.current()
+	if err != nil {
+		return nil, false
+	}
+	return end.TryRecv()
+}
+
 // Close ends the session and waits until the server has stopped every
 // device. It is idempotent.
 func (c *InProcess) Close() error {

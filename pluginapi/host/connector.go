@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
@@ -65,6 +66,8 @@ type hostSession struct {
 	closing chan struct{} // closed by Close: drain, half-close, wait
 	done    chan struct{} // closed when the session has ended
 	cause   error         // why; set before done is closed
+	// batches is set once the plugin said it reads batches of frames.
+	batches atomic.Bool
 
 	endOnce   sync.Once
 	closeOnce sync.Once
@@ -97,7 +100,7 @@ func (c *Connector) Connect(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(context.Background())
 	stream, err := inst.client.Frames(sctx)
 	if err == nil {
-		err = stream.Send(&pb.FramesRequest{SessionId: resp.GetSessionId()})
+		err = stream.Send(&pb.FramesRequest{SessionId: resp.GetSessionId(), Batches: true})
 	}
 	if err != nil {
 		cancel()
@@ -258,23 +261,57 @@ func (s *hostSession) end(cause error) {
 	})
 }
 
+// write sends the queued frames in order: one per message until the plugin
+// said it reads batches, then every frame already queued in one message.
 func (s *hostSession) write() {
 	defer s.wg.Done()
-	for {
+	var (
+		batch [][]byte
+		held  []byte // taken from out but left for the next message
+		have  bool
+	)
+	ready := func() ([]byte, bool) {
 		select {
 		case f := <-s.out:
-			if s.stream.Send(&pb.FramesRequest{Frame: f}) != nil {
-				return // the stream is over; read reports why
+			return f, true
+		default:
+			return nil, false
+		}
+	}
+	send := func(f []byte) bool {
+		m := &pb.FramesRequest{Frame: f}
+		if s.batches.Load() {
+			if batch, held, have = wire.Batch(batch, f, ready); len(batch) > 1 {
+				m = &pb.FramesRequest{Frames: batch}
+			}
+		}
+		return s.stream.Send(m) == nil // on failure, read reports why
+	}
+	for {
+		if have {
+			f := held
+			held, have = nil, false
+			if !send(f) {
+				return
+			}
+			continue
+		}
+		select {
+		case f := <-s.out:
+			if !send(f) {
+				return
 			}
 		case <-s.closing:
 			for {
-				select {
-				case f := <-s.out:
-					if s.stream.Send(&pb.FramesRequest{Frame: f}) != nil {
-						return
-					}
-				default:
+				f, ok := held, have
+				if held, have = nil, false; !ok {
+					f, ok = ready()
+				}
+				if !ok {
 					_ = s.stream.CloseSend()
+					return
+				}
+				if !send(f) {
 					return
 				}
 			}
@@ -292,13 +329,31 @@ func (s *hostSession) read(p *Plugin) {
 			s.end(s.causeOf(p, err))
 			return
 		}
-		select {
-		case s.frames <- m.GetFrame():
-		case <-s.closing: // nobody wants it any more
-		case <-s.done:
+		if m.GetBatches() {
+			s.batches.Store(true)
+			continue
+		}
+		if frames := m.GetFrames(); len(frames) > 0 {
+			for _, f := range frames {
+				if !s.deliver(f) {
+					return
+				}
+			}
+		} else if !s.deliver(m.GetFrame()) {
 			return
 		}
 	}
+}
+
+// deliver hands f to Recv; false when the session is over.
+func (s *hostSession) deliver(f []byte) bool {
+	select {
+	case s.frames <- f:
+	case <-s.closing: // nobody wants it any more
+	case <-s.done:
+		return false
+	}
+	return true
 }
 
 // causeOf turns the error that ended the stream into the disconnect's cause.

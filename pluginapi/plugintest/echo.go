@@ -62,6 +62,17 @@ func (e *echoSession) Recv(ctx context.Context) ([]byte, error) {
 	}
 }
 
+// TryRecv makes the echo a pluginapi.ReadySession, so that the echoes of
+// frames sent many at a time go back to the host in batches.
+func (e *echoSession) TryRecv() ([]byte, bool) {
+	select {
+	case <-e.done:
+		return nil, false
+	default:
+	}
+	return connector.Ready(e.frames)
+}
+
 func (e *echoSession) Close() error {
 	e.once.Do(func() { close(e.done) })
 	return nil

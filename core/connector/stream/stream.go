@@ -148,6 +148,16 @@ func (c *Connector) Recv(ctx context.Context) ([]byte, error) {
 	return connector.Receive(ctx, s.frames, s.done, &s.cause)
 }
 
+// TryRecv returns a frame already received, without blocking; false when
+// none is waiting or there is no session (Recv then says why).
+func (c *Connector) TryRecv() ([]byte, bool) {
+	s, err := c.current()
+	if err != nil {
+		return nil, false
+	}
+	return connector.Ready(s.frames)
+}
+
 // Close ends the session and waits for the reader goroutine to exit.
 func (c *Connector) Close() error {
 	c.mu.Lock()

@@ -15,6 +15,13 @@
 //     first FramesRequest carries only session_id (attach); every later
 //     FramesRequest carries one frame for the server. Every FramesResponse
 //     carries one frame from the server. Order is kept both ways. There is no call per frame.
+//     Batches (optional, negotiated on the stream, so that hosts and plugins
+//     of either age work together): a host that reads batches sets batches
+//     on its attach message; a plugin that reads them too answers with one
+//     FramesResponse carrying only batches = true, before any frame. From
+//     then on either side may put several queued frames, in order, in one
+//     message's frames field instead of frame; a side that did not hear
+//     from the other sends single frames only.
 //  4. The session ends in one of these ways:
 //     - the host half-closes the stream: the plugin delivers every frame it
 //       received, closes the transport session and ends the stream with OK;
@@ -480,7 +487,13 @@ type FramesRequest struct {
 	// session_id is set on the first message of a stream only (attach).
 	SessionId uint64 `protobuf:"varint,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// frame is one whole frame for the server (empty on the attach message).
-	Frame         []byte `protobuf:"bytes,2,opt,name=frame,proto3" json:"frame,omitempty"`
+	Frame []byte `protobuf:"bytes,2,opt,name=frame,proto3" json:"frame,omitempty"`
+	// frames are several whole frames for the server, in order, instead of
+	// frame; only once the plugin said it reads batches.
+	Frames [][]byte `protobuf:"bytes,3,rep,name=frames,proto3" json:"frames,omitempty"`
+	// batches, on the attach message, says the host reads
+	// FramesResponse.frames.
+	Batches       bool `protobuf:"varint,4,opt,name=batches,proto3" json:"batches,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -529,10 +542,30 @@ func (x *FramesRequest) GetFrame() []byte {
 	return nil
 }
 
+func (x *FramesRequest) GetFrames() [][]byte {
+	if x != nil {
+		return x.Frames
+	}
+	return nil
+}
+
+func (x *FramesRequest) GetBatches() bool {
+	if x != nil {
+		return x.Batches
+	}
+	return false
+}
+
 type FramesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// frame is one whole frame from the server.
-	Frame         []byte `protobuf:"bytes,1,opt,name=frame,proto3" json:"frame,omitempty"`
+	Frame []byte `protobuf:"bytes,1,opt,name=frame,proto3" json:"frame,omitempty"`
+	// frames are several whole frames from the server, in order, instead of
+	// frame; only when the host's attach message asked for batches.
+	Frames [][]byte `protobuf:"bytes,2,rep,name=frames,proto3" json:"frames,omitempty"`
+	// batches, alone in the first response, says the plugin reads
+	// FramesRequest.frames.
+	Batches       bool `protobuf:"varint,3,opt,name=batches,proto3" json:"batches,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -572,6 +605,20 @@ func (x *FramesResponse) GetFrame() []byte {
 		return x.Frame
 	}
 	return nil
+}
+
+func (x *FramesResponse) GetFrames() [][]byte {
+	if x != nil {
+		return x.Frames
+	}
+	return nil
+}
+
+func (x *FramesResponse) GetBatches() bool {
+	if x != nil {
+		return x.Batches
+	}
+	return false
 }
 
 type CloseRequest struct {
@@ -735,13 +782,17 @@ const file_bphost_connector_v1_connector_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"-\n" +
 	"\fOpenResponse\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\x04R\tsessionId\"D\n" +
+	"session_id\x18\x01 \x01(\x04R\tsessionId\"v\n" +
 	"\rFramesRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\x04R\tsessionId\x12\x14\n" +
-	"\x05frame\x18\x02 \x01(\fR\x05frame\"&\n" +
+	"\x05frame\x18\x02 \x01(\fR\x05frame\x12\x16\n" +
+	"\x06frames\x18\x03 \x03(\fR\x06frames\x12\x18\n" +
+	"\abatches\x18\x04 \x01(\bR\abatches\"X\n" +
 	"\x0eFramesResponse\x12\x14\n" +
-	"\x05frame\x18\x01 \x01(\fR\x05frame\"-\n" +
+	"\x05frame\x18\x01 \x01(\fR\x05frame\x12\x16\n" +
+	"\x06frames\x18\x02 \x03(\fR\x06frames\x12\x18\n" +
+	"\abatches\x18\x03 \x01(\bR\abatches\"-\n" +
 	"\fCloseRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\x04R\tsessionId\"\x0f\n" +

@@ -15,6 +15,13 @@
 //     first FramesRequest carries only session_id (attach); every later
 //     FramesRequest carries one frame for the server. Every FramesResponse
 //     carries one frame from the server. Order is kept both ways. There is no call per frame.
+//     Batches (optional, negotiated on the stream, so that hosts and plugins
+//     of either age work together): a host that reads batches sets batches
+//     on its attach message; a plugin that reads them too answers with one
+//     FramesResponse carrying only batches = true, before any frame. From
+//     then on either side may put several queued frames, in order, in one
+//     message's frames field instead of frame; a side that did not hear
+//     from the other sends single frames only.
 //  4. The session ends in one of these ways:
 //     - the host half-closes the stream: the plugin delivers every frame it
 //       received, closes the transport session and ends the stream with OK;

@@ -186,3 +186,32 @@ func FromStatus(err error) (msg string, sentinel error, ok bool) {
 	}
 	return "", nil, false
 }
+
+// Batches of frames (see the contract): at most MaxBatch frames of
+// BatchBytes in all, so that a batch fits one gRPC message (grpcMsgMax,
+// which leaves room for the per-frame overhead of MaxBatch frames).
+const (
+	MaxBatch   = 64
+	BatchBytes = connector.MaxFrame
+)
+
+// Batch gathers the frames to send in one message: first, then those next
+// has ready (next returns false when none is), within MaxBatch and
+// BatchBytes. A frame taken from next that did not fit is returned as rest
+// (held true), to lead the following batch. The batch reuses buf.
+func Batch(buf [][]byte, first []byte, next func() ([]byte, bool)) (batch [][]byte, rest []byte, held bool) {
+	batch = append(buf[:0], first)
+	size := len(first)
+	for len(batch) < MaxBatch {
+		f, ok := next()
+		if !ok {
+			break
+		}
+		if size+len(f) > BatchBytes {
+			return batch, f, true
+		}
+		batch = append(batch, f)
+		size += len(f)
+	}
+	return batch, nil, false
+}
