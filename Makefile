@@ -39,7 +39,7 @@ crossbuild:
 	GOOS=windows GOARCH=amd64 $(GO) build ./...
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 
-## soak: the server for $(SOAK) under client processes killed and frozen at random (not part of test)
+## soak: $(SOAK) of sessions from our Go client, the npm clients and bphost through each plugin, with clients, plugins and hosts killed and frozen at random (a 30 s smoke of it runs in test)
 soak:
 	SOAK=$(SOAK) $(GO) test -count=1 -timeout 3h -run '^TestSoak$$' -v ./internal/soak
 

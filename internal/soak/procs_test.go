@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -45,6 +46,8 @@ func runFaulted(cmd *exec.Cmd, targets []string) (outcome, error) {
 		return outcome{}, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	pgid := cmd.Process.Pid
+	groups.Store(pgid, true)
+	defer groups.Delete(pgid)
 	exited := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
@@ -113,6 +116,18 @@ func runFaulted(cmd *exec.Cmd, targets []string) (outcome, error) {
 		o.maxRSS = ru.Maxrss
 	}
 	return o, nil
+}
+
+// groups are the process groups of the runs under way, for killAll.
+var groups sync.Map
+
+// killAll kills every process group a run started and has not seen end:
+// the soak leaves nothing running, even when it stops early.
+func killAll() {
+	groups.Range(func(pgid, _ any) bool {
+		_ = syscall.Kill(-pgid.(int), syscall.SIGKILL)
+		return true
+	})
 }
 
 // procStat is what /proc/PID/stat says of a process: its state, parent

@@ -3,12 +3,15 @@
 package soak
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,7 +101,7 @@ func scenarios(t *testing.T, dir string, pinged, npm *rig, st *stats) (scs []sce
 // when frozen past its limit), when its toys died with it.
 func embeddedRun(cli func(...string) *exec.Cmd, vibrate []string, st *stats) (outcome, error) {
 	run := newTally()
-	recs, err := embedded.ListenRecords(func(r embedded.DeviceRecord) {
+	recs, err := listenRecords(func(r embedded.DeviceRecord) {
 		if r.Kind == "write" {
 			run.write(r.Device, r.Data)
 		}
@@ -107,10 +110,12 @@ func embeddedRun(cli func(...string) *exec.Cmd, vibrate []string, st *stats) (ou
 		return outcome{}, err
 	}
 	args := append([]string{"--connector", "embedded", "--simulate", "Lovense Hush", "--simulate", "Lovense Edge",
-		"--opt", "record-socket=" + recs.Path()}, vibrate...)
+		"--opt", "record-socket=" + recs.path}, vibrate...)
 	o, err := runFaulted(cli(args...), []string{"host", "plugin"})
-	time.Sleep(200 * time.Millisecond) // the last records on their way
-	recs.Close()
+	// A killed plugin may leave half a line: only a whole stream must parse.
+	if cerr := recs.close(); err == nil && !o.pluginKilled && !o.hungKilled {
+		err = cerr
+	}
 	if err != nil {
 		return o, err
 	}
@@ -174,4 +179,74 @@ func buildBphost(t *testing.T, dir string) string {
 		}
 	}
 	return filepath.Join(bin, "bphost")
+}
+
+// records is a record socket whose streams are read to their end: once
+// the processes that write them are gone, close returns after the last
+// record (embedded.RecordListener would cut the streams it finds open).
+type records struct {
+	path string
+	ln   net.Listener
+	dir  string
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func listenRecords(fn func(embedded.DeviceRecord)) (*records, error) {
+	dir, err := os.MkdirTemp("", "bpsoak-records-")
+	if err != nil {
+		return nil, fmt.Errorf("record socket: %w", err)
+	}
+	r := &records{path: filepath.Join(dir, "records.sock"), dir: dir}
+	if r.ln, err = net.Listen("unix", r.path); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("record socket: %w", err)
+	}
+	var fnMu sync.Mutex
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			c, err := r.ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				defer c.Close()
+				err := embedded.ReadRecords(c, func(rec embedded.DeviceRecord) {
+					fnMu.Lock()
+					defer fnMu.Unlock()
+					fn(rec)
+				})
+				if err != nil {
+					r.mu.Lock()
+					r.errs = append(r.errs, err)
+					r.mu.Unlock()
+				}
+			}()
+		}
+	}()
+	return r, nil
+}
+
+// close stops accepting and waits, at most 10 s, for the streams to end.
+func (r *records) close() error {
+	r.ln.Close()
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	defer os.RemoveAll(r.dir)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		return errors.New("record streams still open 10 s after their writers ended")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return errors.Join(r.errs...)
 }

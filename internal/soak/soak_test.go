@@ -198,6 +198,7 @@ func TestSoak(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	defer killAll()
 	dir, err := os.MkdirTemp("", "bpsoak")
 	if err != nil {
 		t.Fatal(err)
