@@ -23,7 +23,7 @@ type outcome struct {
 	hungKilled   bool   // the host's watchdog found its plugin hung and killed it
 	outlived     bool   // something of the run's process group was still running after its leader exited
 	panics       int    // panics, fatal errors and data races in the run's stderr
-	maxRSS       int64  // kB, the leader's peak resident set
+	maxRSS       int64  // kB, the largest peak resident set (VmHWM) sampled of the run's processes
 	stderr       string // the end of what the run printed on stderr
 }
 
@@ -54,6 +54,25 @@ func runFaulted(cmd *exec.Cmd, targets []string) (outcome, error) {
 		close(exited)
 	}()
 	var o outcome
+	// The rusage of wait4 is no help: an exec after Go's vfork-like clone
+	// inherits the parent's high-water mark. VmHWM is the new process's own.
+	sampled := make(chan int64, 1)
+	go func() {
+		var peak int64
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, pid := range processes(func(s procStat) bool { return s.pgrp == pgid }) {
+				peak = max(peak, vmHWM(pid))
+			}
+			select {
+			case <-exited:
+				sampled <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	kind := faultKinds[rand.IntN(len(faultKinds))]
 	target := targets[rand.IntN(len(targets))]
 	o.fault = "none"
@@ -112,9 +131,7 @@ func runFaulted(cmd *exec.Cmd, targets []string) (outcome, error) {
 	if len(o.stderr) > 4096 {
 		o.stderr = o.stderr[len(o.stderr)-4096:]
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		o.maxRSS = ru.Maxrss
-	}
+	o.maxRSS = <-sampled
 	return o, nil
 }
 
@@ -128,6 +145,22 @@ func killAll() {
 		_ = syscall.Kill(-pgid.(int), syscall.SIGKILL)
 		return true
 	})
+}
+
+// vmHWM is the peak resident set of process pid in kB, 0 if unknown.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb
+		}
+	}
+	return 0
 }
 
 // procStat is what /proc/PID/stat says of a process: its state, parent

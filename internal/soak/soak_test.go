@@ -150,6 +150,7 @@ type stats struct {
 	embedded       *tally         // the embedded plugin's devices, over every run
 	diedWithPlugin int            // motors moving when their (embedded) plugin got SIGKILL
 	outlived       int
+	cutStreams     int // embedded record streams cut short though the soak did not kill the plugin
 	hungKilled     int // plugins the host's watchdog killed
 	panics         int
 	peakChildRSS   int64
@@ -267,10 +268,10 @@ func TestSoak(t *testing.T) {
 	t.Logf("soak %v: %d sessions (%d refused while another had the server), %d device commands, runs %v",
 		dur, sessions, refused, writes, st.runs)
 	t.Logf("faults injected: %d, %v", faults, st.faults)
-	t.Logf("stops missed %d; frozen plugins the host's watchdog killed %d; motors moving when their embedded plugin was killed (died with it) %d; processes outliving their host %d; panics %d",
-		missed, st.hungKilled, st.diedWithPlugin, st.outlived, st.panics)
-	t.Logf("goroutines %d at start, peak %d, %d at the end; peak RSS: server (this process) %s, largest client/host process %d kB",
-		base, st.peakGoroutines, left, peakRSS(), st.peakChildRSS)
+	t.Logf("stops missed %d; frozen plugins the host's watchdog killed %d; motors moving when their embedded plugin was killed (died with it) %d; processes outliving their host %d; record streams cut short %d; panics %d",
+		missed, st.hungKilled, st.diedWithPlugin, st.outlived, st.cutStreams, st.panics)
+	t.Logf("goroutines %d at start, peak %d, %d at the end; peak RSS: server (this process) %d kB, largest client, host or plugin process %d kB",
+		base, st.peakGoroutines, left, vmHWM(os.Getpid()), st.peakChildRSS)
 	for _, e := range st.errs {
 		t.Error(e)
 	}
@@ -300,17 +301,4 @@ func TestSoak(t *testing.T) {
 			t.Errorf("%s moving at the end", dev)
 		}
 	}
-}
-
-func peakRSS() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "?"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
-		}
-	}
-	return "?"
 }
