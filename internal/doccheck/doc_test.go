@@ -21,8 +21,13 @@ import (
 //     var, and every exported method on an exported type, has a doc
 //     comment. A const or var may be documented by its group's comment or
 //     by a comment at the end of its line, as gofmt'ed Go usually does;
-//   - struct fields and interface methods are not required: many are
-//     plain data whose type and the type's comment say enough;
+//   - every exported method of an exported interface has a comment, above
+//     it or at the end of its line: it is a contract implementers must
+//     meet, and the comment is where its terms are written. The one method
+//     of a single-method interface is documented by the type's comment;
+//   - struct fields are not required: most are plain data (the protocol's
+//     message fields above all) whose name, type and the type's comment
+//     say enough;
 //   - package main exports nothing anybody can import, so only its package
 //     comment (the command's description) is required;
 //   - files marked generated (// Code generated ... DO NOT EDIT.) are
@@ -173,8 +178,20 @@ func undocumented(fset *token.FileSet, root string, f *ast.File) []string {
 			for _, spec := range d.Specs {
 				switch s := spec.(type) {
 				case *ast.TypeSpec:
-					if s.Name.IsExported() && !documented(s.Doc, d.Doc) {
+					if !s.Name.IsExported() {
+						continue
+					}
+					if !documented(s.Doc, d.Doc) {
 						report(s.Pos(), "type", s.Name.Name)
+					}
+					if it, ok := s.Type.(*ast.InterfaceType); ok && len(it.Methods.List) > 1 {
+						for _, m := range it.Methods.List {
+							for _, n := range m.Names {
+								if n.IsExported() && !documented(m.Doc, m.Comment) {
+									report(n.Pos(), "interface method", s.Name.Name+"."+n.Name)
+								}
+							}
+						}
 					}
 				case *ast.ValueSpec:
 					if documented(s.Doc, s.Comment, d.Doc) {
@@ -256,6 +273,21 @@ const (
 var E, F int
 
 func (g *G[K]) Method() {}
+
+// I is fine, but not all its methods are.
+type I interface {
+	// Documented is fine.
+	Documented()
+	Trailing() // Trailing is fine too.
+	Bare()
+	io.Reader
+	unexported()
+}
+
+// One's comment covers its method.
+type One interface {
+	M()
+}
 `
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "/m/p/p.go", src, parser.ParseComments)
@@ -271,6 +303,7 @@ func (g *G[K]) Method() {}
 		"p/p.go:33: var E",
 		"p/p.go:33: var F",
 		"p/p.go:35: method G.Method",
+		"p/p.go:42: interface method I.Bare",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("undocumented:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
