@@ -165,7 +165,7 @@ func listModule(t *testing.T, root, goos string) []listedPackage {
 	t.Helper()
 	cmd := exec.Command("go", "list", "-json", "./...")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOOS="+goos)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
