@@ -140,17 +140,7 @@ var importRules = []importRule{
 // knownViolations are imports that break a rule today and are being moved
 // (issue 11). Each entry must still exist: when the move lands, the test
 // asks for the entry to be deleted, so the list only shrinks.
-var knownViolations = map[string]string{
-	"plugins/embedded -> core/device":               embeddedAssembly,
-	"plugins/embedded -> core/device/comm/btle":     embeddedAssembly,
-	"plugins/embedded -> core/device/comm/wsdevice": embeddedAssembly,
-	"plugins/embedded -> core/device/config":        embeddedAssembly,
-	"plugins/embedded -> core/device/simulated":     embeddedAssembly,
-	"plugins/embedded -> core/server":               embeddedAssembly,
-}
-
-// embeddedAssembly is why plugins/embedded breaks the plugin rule today.
-const embeddedAssembly = "the embedded plugin still assembles config, backends, device manager and server itself; the assembly moves to core/embedded (issue 11, item 4)"
+var knownViolations = map[string]string{}
 
 // listedPackage is the part of `go list -json` the rules read.
 type listedPackage struct {
