@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,17 +64,7 @@ func TestE2EServeEngineCommandLine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node client: %v\n%s\nserve:\n%s", err, strings.Join(lines, "\n"), output)
 	}
-	steps := map[string]string{}
-	for _, l := range lines {
-		var s struct {
-			Step  string          `json:"step"`
-			OK    bool            `json:"ok"`
-			Value json.RawMessage `json:"value"`
-		}
-		if json.Unmarshal([]byte(l), &s) == nil && s.Step != "" && s.OK {
-			steps[s.Step] = string(s.Value)
-		}
-	}
+	steps := succeededSteps(lines)
 	for _, want := range []string{"connect", "serverName", "scan", "devices", "vibrate", "linear", "disconnect"} {
 		if _, ok := steps[want]; !ok {
 			t.Errorf("step %s did not succeed:\n%s", want, strings.Join(lines, "\n"))
@@ -98,7 +87,9 @@ func TestE2EServeEngineCommandLine(t *testing.T) {
 	}
 	stroker.WaitFor("L0500I500\n")
 	// The client left: the server stopped the toy.
-	if _, err := toy.WaitFor(ctx, "Vibrate:0;"); err != nil {
+	got, err = toy.WaitFor(ctx, "Vibrate:0;")
+	if err != nil {
 		t.Error(err)
 	}
+	t.Logf("the websocket toy received %q", got)
 }
