@@ -120,17 +120,7 @@ func TestE2EServeBluetoothLE(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node client: %v\n%s", err, strings.Join(lines, "\n"))
 	}
-	steps := map[string]string{}
-	for _, l := range lines {
-		var s struct {
-			Step  string          `json:"step"`
-			OK    bool            `json:"ok"`
-			Value json.RawMessage `json:"value"`
-		}
-		if json.Unmarshal([]byte(l), &s) == nil && s.Step != "" && s.OK {
-			steps[s.Step] = string(s.Value)
-		}
-	}
+	steps := succeededSteps(lines)
 	for _, want := range []string{"connect", "scan", "device", "vibrate", "battery", "stop", "removed", "rescan", "again", "vibrate2", "disconnect"} {
 		if _, ok := steps[want]; !ok {
 			t.Errorf("step %s did not succeed:\n%s", want, strings.Join(lines, "\n"))
@@ -248,4 +238,22 @@ func TestE2EBluetoothLEUnavailable(t *testing.T) {
 	if code != 0 || strings.Contains(errs, "bluetooth") {
 		t.Errorf("use-bluetooth-le=false: exit %d, stderr %s", code, errs)
 	}
+}
+
+// succeededSteps reads the JSON step lines of a testdata node client
+// ({"step": NAME, "ok": true, "value": V}) and returns each step that
+// succeeded with its value as JSON.
+func succeededSteps(lines []string) map[string]string {
+	steps := map[string]string{}
+	for _, l := range lines {
+		var s struct {
+			Step  string          `json:"step"`
+			OK    bool            `json:"ok"`
+			Value json.RawMessage `json:"value"`
+		}
+		if json.Unmarshal([]byte(l), &s) == nil && s.Step != "" && s.OK {
+			steps[s.Step] = string(s.Value)
+		}
+	}
+	return steps
 }

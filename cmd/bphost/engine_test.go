@@ -43,11 +43,8 @@ func TestServeEngineFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var g globals
-			fs := newFlagSet("serve", &g)
-			var sf serveFlags
-			sf.register(fs)
-			if err := parseFlags(fs, &g, tt.args); err != nil {
+			sf, err := parseServeFlags(tt.args)
+			if err != nil {
 				t.Fatalf("parse %v: %v", tt.args, err)
 			}
 			got, err := sf.resolve()
@@ -84,11 +81,7 @@ func TestServeEngineFlagValues(t *testing.T) {
 		{[]string{"--max-ping-time", "soon"}, "neither milliseconds"},
 		{[]string{"--max-ping-time", "-1s"}, "negative"},
 	} {
-		var g globals
-		fs := newFlagSet("serve", &g)
-		var sf serveFlags
-		sf.register(fs)
-		err := parseFlags(fs, &g, tt.args)
+		_, err := parseServeFlags(tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
 		}
@@ -128,4 +121,39 @@ func TestRefusedFlagsHidden(t *testing.T) {
 			t.Errorf("README's Intiface Engine table lacks --%s", name)
 		}
 	}
+}
+
+// The device websocket server listens on loopback, on every interface only
+// when --websocket-use-all-interfaces is given (the Engine always does).
+func TestServeDeviceWebsocketAddr(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "127.0.0.1:54817"},
+		{[]string{"--use-device-websocket-server"}, "127.0.0.1:54817"},
+		{[]string{"--device-websocket-server-port", "60001"}, "127.0.0.1:60001"},
+		{[]string{"--websocket-use-all-interfaces"}, "0.0.0.0:54817"},
+		{[]string{"--websocket-port", "23456", "--websocket-use-all-interfaces", "--device-websocket-server-port", "60002"}, "0.0.0.0:60002"},
+	} {
+		sf, err := parseServeFlags(tt.args)
+		if err != nil {
+			t.Fatalf("parse %v: %v", tt.args, err)
+		}
+		if _, err := sf.resolve(); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if got := sf.deviceWebsocketAddr(); got != tt.want {
+			t.Errorf("%v: device websocket server on %s, want %s", tt.args, got, tt.want)
+		}
+	}
+}
+
+// parseServeFlags parses args as serve's command line.
+func parseServeFlags(args []string) (*serveFlags, error) {
+	var g globals
+	fs := newFlagSet("serve", &g)
+	sf := new(serveFlags)
+	sf.register(fs)
+	return sf, parseFlags(fs, &g, args)
 }

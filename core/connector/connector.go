@@ -126,6 +126,7 @@ func Disconnected(cause error) error {
 	return &DisconnectError{Cause: cause}
 }
 
+// Error names the cause, so a log line says why the session ended.
 func (e *DisconnectError) Error() string {
 	return fmt.Sprintf("disconnected: %v", e.Cause)
 }

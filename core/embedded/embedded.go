@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/bphost/bphost/core/device"
@@ -24,8 +25,10 @@ import (
 // Config describes a self-contained server: its device configuration, the
 // devices to simulate, other device backends, and options.
 type Config struct {
-	// DB is the device configuration; nil loads the built-in one.
-	DB *config.DB
+	// DB is the device configuration; nil loads DeviceConfigFile (the
+	// built-in one when empty) with UserConfigFile over it.
+	DB                               *config.DB
+	DeviceConfigFile, UserConfigFile string
 	// Simulate names devices of the configuration to simulate, e.g.
 	// "Lovense Hush"; they are found when a client scans.
 	Simulate []string
@@ -52,10 +55,23 @@ type Config struct {
 	DeviceWebsocketOptions []wsdevice.Option
 	// Warn receives the backends that could not start; nil discards.
 	Warn func(error)
-	// Server and Device are options of the server and the device manager.
+	// Logger, when set, is the log of the server and the device manager
+	// (options in Server and Device given after it win).
+	Logger *slog.Logger
+	// MaxPingTime ends a session whose client does not ping within it; 0:
+	// no ping needed.
+	MaxPingTime time.Duration
+	// Server and Device are further options of the server and the device
+	// manager.
 	Server []server.Option
 	Device []device.Option
 }
+
+// Defaults of the backends, for the options of hosts and plugins.
+const (
+	DefaultBLEAdapter          = btle.DefaultAdapter
+	DefaultDeviceWebsocketPort = wsdevice.DefaultPort
+)
 
 // WarnLabel names, for a log line, the backend that a Warn error says is
 // off.
@@ -89,9 +105,17 @@ func New(cfg Config) (*Server, error) {
 	db := cfg.DB
 	if db == nil {
 		var err error
-		if db, err = config.Default(); err != nil {
+		if db, err = config.LoadFiles(cfg.DeviceConfigFile, cfg.UserConfigFile); err != nil {
 			return nil, err
 		}
+	}
+	srvOpts, devOpts := cfg.Server, cfg.Device
+	if cfg.Logger != nil {
+		srvOpts = append([]server.Option{server.WithLogger(cfg.Logger.With("component", "server"))}, srvOpts...)
+		devOpts = append([]device.Option{device.WithLogger(cfg.Logger.With("component", "devices"))}, devOpts...)
+	}
+	if cfg.MaxPingTime != 0 {
+		srvOpts = append([]server.Option{server.WithMaxPingTime(cfg.MaxPingTime)}, srvOpts...)
 	}
 	sim := simulated.New(db)
 	for _, name := range cfg.Simulate {
@@ -103,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 	comms := append([]comm.Manager{sim}, cfg.Comms...)
 	// The backends warn (dropped notifications, a scan that ended, a port
 	// skipped) where the device manager logs.
-	log := device.Logger(cfg.Device...)
+	log := device.Logger(devOpts...)
 	// A backend that cannot start is left out, with the reason to Warn.
 	add := func(c comm.Manager, err error) {
 		switch {
@@ -128,8 +152,17 @@ func New(cfg Config) (*Server, error) {
 		ws, err = wsdevice.New(db, cfg.DeviceWebsocketAddr, append([]wsdevice.Option{wsdevice.WithLogger(log)}, cfg.DeviceWebsocketOptions...)...)
 		add(ws, err)
 	}
-	m := device.NewManager(db, comms, cfg.Device...)
-	return &Server{Server: server.New(server.FromDeviceManager(m), cfg.Server...), Devices: m, Simulated: sim, DeviceWebsocket: ws}, nil
+	m := device.NewManager(db, comms, devOpts...)
+	return &Server{Server: server.New(server.FromDeviceManager(m), srvOpts...), Devices: m, Simulated: sim, DeviceWebsocket: ws}, nil
+}
+
+// OnRecord calls fn with every operation the simulated devices receive,
+// as DeviceRecords, from the devices' own goroutines: fn must not block.
+func (e *Server) OnRecord(fn func(DeviceRecord)) {
+	for _, d := range e.Simulated.Devices() {
+		model, addr := d.Model(), d.Address()
+		d.OnRecord(func(r simulated.Record) { fn(NewDeviceRecord(model, addr, r)) })
+	}
 }
 
 // bleOpenTimeout bounds finding BlueZ and the adapter at start-up, so a

@@ -44,12 +44,23 @@ var ErrClosed = errors.New("httpapi: closed")
 
 // Devices is the device layer the API drives; *device.Manager is one.
 type Devices interface {
+	// StartScanning begins a scan, for the panel's scan button.
 	StartScanning(ctx context.Context) error
+	// StopScanning ends a scan StartScanning began.
 	StopScanning(ctx context.Context) error
+	// Scanning reports whether a scan runs, for the status the API serves.
 	Scanning() bool
+	// Devices lists the connected devices, for the device list and the
+	// first snapshot of the event stream.
 	Devices() []*device.Device
+	// Device finds a device by its index, the id of the API's routes.
 	Device(index uint32) (*device.Device, bool)
+	// StopAll serves the stop-everything route: every output of every
+	// device goes to rest.
 	StopAll(ctx context.Context) error
+	// Watch follows the manager's events (devices added and removed, scans
+	// ending, readings), for the event stream, until stop is called; f
+	// must not block.
 	Watch(f func(device.Event)) (stop func())
 }
 

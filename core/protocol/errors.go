@@ -45,6 +45,8 @@ type DecodeError struct {
 	Detail string
 }
 
+// Error locates the problem (message name or position, Id, field) before
+// the sentinel and the detail, so one log line is enough to find it.
 func (e *DecodeError) Error() string {
 	var b strings.Builder
 	b.WriteString("protocol: decode")
@@ -73,6 +75,7 @@ func (e *DecodeError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the sentinel, so callers branch with errors.Is.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // EncodeError describes a message that cannot be encoded because it breaks the
@@ -84,6 +87,8 @@ type EncodeError struct {
 	Detail  string
 }
 
+// Error names the message and field that broke the schema, then the
+// sentinel and the detail.
 func (e *EncodeError) Error() string {
 	s := "protocol: encode " + e.Message
 	if e.Field != "" {
@@ -96,6 +101,7 @@ func (e *EncodeError) Error() string {
 	return s
 }
 
+// Unwrap returns the sentinel, so callers branch with errors.Is.
 func (e *EncodeError) Unwrap() error { return e.Err }
 
 // Error is the Buttplug Error message. It is also a Go error, so a reply that
@@ -111,6 +117,8 @@ func NewError(id uint32, code ErrorCode, format string, args ...any) *Error {
 	return &Error{ID: id, ErrorCode: code, ErrorMessage: fmt.Sprintf(format, args...)}
 }
 
+// Error shows the Buttplug error code beside the server's text, since the
+// code is what a caller can act on.
 func (e *Error) Error() string {
 	return fmt.Sprintf("buttplug %s: %s", e.ErrorCode, e.ErrorMessage)
 }

@@ -14,13 +14,7 @@ import (
 	"time"
 
 	"github.com/bphost/bphost/core/connector"
-	"github.com/bphost/bphost/core/device"
-	"github.com/bphost/bphost/core/device/comm/btle"
-	"github.com/bphost/bphost/core/device/comm/wsdevice"
-	"github.com/bphost/bphost/core/device/config"
-	"github.com/bphost/bphost/core/device/simulated"
 	"github.com/bphost/bphost/core/embedded"
-	"github.com/bphost/bphost/core/server"
 	"github.com/bphost/bphost/internal/logbridge"
 	"github.com/bphost/bphost/pluginapi"
 )
@@ -79,10 +73,10 @@ func (t *transport) Describe() pluginapi.Description {
 			{Name: "record-socket", Help: "Unix socket path where the host listens for what the simulated devices receive: one JSON line per operation, core/embedded.DeviceRecord version 1 (bphost demo uses it)"},
 			{Name: "max-ping-time", Type: pluginapi.OptionDuration, Default: "0s", Help: "drop clients that do not ping within this time (0: no ping needed)"},
 			{Name: "use-bluetooth-le", Type: pluginapi.OptionBool, Default: "true", Help: "find and drive Bluetooth LE toys (BlueZ on Linux); where none can be reached, a warning and the other devices"},
-			{Name: "ble-adapter", Default: btle.DefaultAdapter, Help: "Bluetooth adapter to use (Linux)"},
+			{Name: "ble-adapter", Default: embedded.DefaultBLEAdapter, Help: "Bluetooth adapter to use (Linux)"},
 			{Name: "use-serial", Type: pluginapi.OptionBool, Default: "false", Help: "drive serial devices on the ports the user device config names"},
 			{Name: "use-device-websocket-server", Type: pluginapi.OptionBool, Default: "false", Help: "run the device websocket server (on loopback) for DIY and software devices the user device config names"},
-			{Name: "device-websocket-server-port", Type: pluginapi.OptionInt, Default: strconv.Itoa(wsdevice.DefaultPort), Help: "port of the device websocket server"},
+			{Name: "device-websocket-server-port", Type: pluginapi.OptionInt, Default: strconv.Itoa(embedded.DefaultDeviceWebsocketPort), Help: "port of the device websocket server"},
 		},
 	}
 }
@@ -163,10 +157,7 @@ func streamRecords(ctx context.Context, path string, e *embedded.Server) (io.Clo
 		return nil, fmt.Errorf("record-socket: %w", err)
 	}
 	rs := embedded.NewRecordStream(deadlineWriter{c}, recordBuffer)
-	for _, dev := range e.Simulated.Devices() {
-		model, addr := dev.Model(), dev.Address()
-		dev.OnRecord(func(r simulated.Record) { rs.Send(embedded.NewDeviceRecord(model, addr, r)) })
-	}
+	e.OnRecord(rs.Send)
 	return closers{rs, c}, nil
 }
 
@@ -210,10 +201,6 @@ func optionsKey(opts pluginapi.Options) string {
 
 // newServer starts an embedded server as the options say.
 func newServer(opts pluginapi.Options) (*embedded.Server, error) {
-	db, err := config.LoadFiles(opts.String("device-config"), opts.String("user-device-config"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
-	}
 	names := splitNames(opts.String("simulate"))
 	port := opts.Int("device-websocket-server-port")
 	if port < 0 || port > 65535 {
@@ -221,7 +208,8 @@ func newServer(opts pluginapi.Options) (*embedded.Server, error) {
 	}
 	log := opts.Logger()
 	e, err := embedded.New(embedded.Config{
-		DB:                  db,
+		DeviceConfigFile:    opts.String("device-config"),
+		UserConfigFile:      opts.String("user-device-config"),
 		Simulate:            names,
 		BluetoothLE:         opts.Bool("use-bluetooth-le"),
 		Serial:              opts.Bool("use-serial"),
@@ -229,19 +217,16 @@ func newServer(opts pluginapi.Options) (*embedded.Server, error) {
 		DeviceWebsocket:     opts.Bool("use-device-websocket-server"),
 		DeviceWebsocketAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		Warn:                func(err error) { log.Warn(embedded.WarnLabel(err), "reason", err.Error()) },
-		Server:              []server.Option{server.WithMaxPingTime(opts.Duration("max-ping-time")), server.WithLogger(logbridge.Slog(log.Named("server")))},
-		Device:              []device.Option{device.WithLogger(logbridge.Slog(log.Named("devices")))},
+		MaxPingTime:         opts.Duration("max-ping-time"),
+		Logger:              logbridge.Slog(log),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", pluginapi.ErrInvalidOptions, err)
 	}
 	if opts.Bool("log-writes") {
-		for _, d := range e.Simulated.Devices() {
-			name := d.Model()
-			d.OnRecord(func(r simulated.Record) {
-				log.Info(writeLogMessage, "device", name, "address", d.Address(), "kind", r.Kind.String(), "endpoint", string(r.Endpoint), "hex", fmt.Sprintf("% x", r.Data), "text", printable(r.Data))
-			})
-		}
+		e.OnRecord(func(r embedded.DeviceRecord) {
+			log.Info(writeLogMessage, "device", r.Device, "address", r.Address, "kind", r.Kind, "endpoint", r.Endpoint, "hex", fmt.Sprintf("% x", r.Data), "text", printable(r.Data))
+		})
 	}
 	log.Info("embedded server ready", "devices", strings.Join(names, ", "))
 	return e, nil

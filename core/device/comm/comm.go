@@ -152,8 +152,11 @@ type FoundDevice interface {
 // Once the device disconnects every call fails with an error wrapping
 // ErrDisconnected and the Notifications channel is closed.
 type Hardware interface {
-	// Name is the advertised name, Address the stable address.
+	// Name is the advertised name, for matching the configuration and
+	// for display.
 	Name() string
+	// Address is the stable address (MAC, port path...), which tells two
+	// devices of the same name apart and keys the user configuration.
 	Address() string
 	// Endpoints lists the endpoints the connection has.
 	Endpoints() []Endpoint

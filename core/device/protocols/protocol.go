@@ -31,16 +31,25 @@ import (
 // Link is a protocol's view of a connected device. Calls go straight to the
 // hardware (they are not coalesced); the context bounds each of them.
 type Link interface {
-	// Name is the advertised name, Address the stable address.
+	// Name is the advertised name; some protocols read the model from it.
 	Name() string
+	// Address is the stable address; some protocols derive keys or ids
+	// from it.
 	Address() string
 	// Advertisement is what the device advertised when it was found.
 	Advertisement() comm.Advertisement
 	// HasEndpoint reports whether the connection has ep.
 	HasEndpoint(ep comm.Endpoint) bool
+	// Write sends data to ep; withResponse asks for a BLE write with
+	// response, which some devices need to accept a command.
 	Write(ctx context.Context, ep comm.Endpoint, data []byte, withResponse bool) error
+	// Read reads ep, for protocols that query the device (battery,
+	// identification); length is a hint, 0 for whatever the device returns.
 	Read(ctx context.Context, ep comm.Endpoint, length int) ([]byte, error)
+	// Subscribe asks the device to notify ep, for answers and sensor
+	// readings that arrive as notifications; Listen receives them.
 	Subscribe(ctx context.Context, ep comm.Endpoint) error
+	// Unsubscribe ends a subscription, so the device stops sending.
 	Unsubscribe(ctx context.Context, ep comm.Endpoint) error
 	// Listen starts receiving the notifications of ep. Call it before the
 	// write that provokes the answer, and Close it when done.
@@ -52,6 +61,7 @@ type Listener interface {
 	// C delivers notification payloads; it is closed when the device
 	// disconnects or the listener is closed.
 	C() <-chan []byte
+	// Close stops the delivery and closes C; it is idempotent.
 	Close()
 }
 
@@ -153,7 +163,10 @@ type InputReader interface {
 // InputSubscriber is implemented by handlers whose inputs can be
 // subscribed; emit delivers each reading.
 type InputSubscriber interface {
+	// SubscribeInput starts the readings of the input typ of feature;
+	// they arrive through emit until UnsubscribeInput.
 	SubscribeInput(ctx context.Context, link Link, feature uint32, typ protocol.InputType, emit func(int32)) error
+	// UnsubscribeInput ends a subscription SubscribeInput started.
 	UnsubscribeInput(ctx context.Context, link Link, feature uint32, typ protocol.InputType) error
 }
 

@@ -56,8 +56,10 @@ type Handler interface {
 	// Read answers a ReadValue.
 	Read(char string) ([]byte, error)
 	// StartNotify is called when the first client starts notifications on
-	// char, StopNotify when the last one stops or the link drops.
+	// char.
 	StartNotify(char string) error
+	// StopNotify is called when the last client stops notifications on
+	// char, or the link drops.
 	StopNotify(char string) error
 }
 
