@@ -3,8 +3,17 @@ package server
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
+
+// released is what a writeCtx is once released without a timer: done,
+// as a cancelled context.WithTimeout would be.
+var released = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // writeCtx bounds one frame write by a deadline without arming a timer
 // unless the write has to wait. Transports over sockets only read the
@@ -15,9 +24,10 @@ import (
 type writeCtx struct {
 	deadline time.Time
 
-	once   sync.Once
-	inner  context.Context
-	cancel context.CancelFunc
+	once     sync.Once
+	inner    context.Context
+	cancel   context.CancelFunc
+	released atomic.Bool
 }
 
 func newWriteCtx(d time.Duration) *writeCtx {
@@ -34,7 +44,7 @@ func (w *writeCtx) Deadline() (time.Time, bool) { return w.deadline, true }
 func (w *writeCtx) Done() <-chan struct{} { return w.timer().Done() }
 
 func (w *writeCtx) Err() error {
-	if time.Now().Before(w.deadline) {
+	if !w.released.Load() && time.Now().Before(w.deadline) {
 		return nil
 	}
 	return w.timer().Err()
@@ -42,9 +52,11 @@ func (w *writeCtx) Err() error {
 
 func (w *writeCtx) Value(any) any { return nil }
 
-// release stops the timer if one was made.
+// release stops the timer if one was made; the context is done after it,
+// as a cancelled context.WithTimeout is.
 func (w *writeCtx) release() {
-	w.once.Do(func() {})
+	w.released.Store(true)
+	w.once.Do(func() { w.inner = released })
 	if w.cancel != nil {
 		w.cancel()
 	}

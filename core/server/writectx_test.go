@@ -58,3 +58,16 @@ func TestWriteCtxReleaseStopsTimer(t *testing.T) {
 		t.Fatal("release did not end the timer's context")
 	}
 }
+
+func TestWriteCtxDoneAfterReleaseWithoutTimer(t *testing.T) {
+	w := newWriteCtx(time.Hour)
+	w.release()
+	select {
+	case <-w.Done():
+	default:
+		t.Fatal("Done not closed after release")
+	}
+	if err := w.Err(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Err() after release = %v, want Canceled", err)
+	}
+}
