@@ -34,6 +34,8 @@ type serveFlags struct {
 	// allowOrigins are the browser origins let into ws:// listeners;
 	// none: any origin, as Intiface.
 	allowOrigins listFlag
+	// logWrites prints a line per write to a simulated device.
+	logWrites bool
 
 	// The Engine's own.
 	wsPort        portFlag
@@ -83,6 +85,7 @@ func (s *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&s.useDevWS, "use-device-websocket-server", false, "accept devices that dial in over websocket (DIY firmware, bridges), named by the user device config")
 	fs.Var(&s.devWSPort, "device-websocket-server-port", "`port` of the device websocket server (default 54817; loopback unless --websocket-use-all-interfaces)")
 	fs.Var(&s.allowOrigins, "allow-origin", "let browser pages from this `origin` use ws:// listeners: https://app.example.com, app.example.com or *.example.com (repeatable; default: any origin, as Intiface)")
+	fs.BoolVar(&s.logWrites, "log-writes", true, "print a line for every write to a simulated device; --log-writes=false keeps a busy client's commands off the output")
 	fs.StringVar(&s.httpAddr, "http", "", "serve the control panel and the REST API on `host:port` (a bare port binds 127.0.0.1)")
 	fs.IntVar(&s.restPort, "rest-api-port", 0, "the REST API and panel on 127.0.0.1:`port` (Intiface Engine's flag; same as --http)")
 	fs.Var(&s.wsPort, "websocket-port", "serve websockets on this `port` of 127.0.0.1 (the Engine's flag: --listen ws://127.0.0.1:PORT)")

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bphost/bphost/core/device"
@@ -51,7 +49,8 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		if err != nil {
 			return err
 		}
-		out := &lockedWriter{w: a.stdout}
+		out := newLineLog(a.stdout)
+		defer out.Close()
 		e, err := embedded.New(embedded.Config{
 			DB:                  db,
 			Simulate:            a.g.simulate,
@@ -68,11 +67,11 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 			return err
 		}
 		defer e.Close()
-		for _, d := range e.Simulated.Devices() {
-			name := d.Model()
-			d.OnRecord(func(r simulated.Record) {
-				out.printf("%s %s <- %s\n", time.Now().Format("15:04:05.000"), name, r)
-			})
+		if sf.logWrites {
+			for _, d := range e.Simulated.Devices() {
+				name := d.Model()
+				d.OnRecord(func(r simulated.Record) { out.record(time.Now(), name, r) })
+			}
 		}
 		ls := make([]*listen.Listener, 0, len(sc.listen))
 		defer func() {
@@ -114,7 +113,7 @@ func serveCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 	}
 }
 
-func printSession(out *lockedWriter, ev server.SessionEvent) {
+func printSession(out *lineLog, ev server.SessionEvent) {
 	line := fmt.Sprintf("%s session %s", time.Now().Format("15:04:05.000"), ev.Kind)
 	if ev.Client != "" {
 		line += fmt.Sprintf(": client %q", server.DisplayName(ev.Client))
@@ -128,22 +127,10 @@ func printSession(out *lockedWriter, ev server.SessionEvent) {
 	out.printf("%s\n", line)
 }
 
-// lockedWriter serializes lines written from several goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format, args...)
-}
-
 // startPanel serves the control panel and REST API (core/httpapi) when
 // --http or --rest-api-port asks for it, and prints its URL. It stops
 // driving devices when ctx ends, before the deferred e.Close stops them.
-func startPanel(ctx context.Context, httpAddr string, restPort int, e *embedded.Server, out *lockedWriter) (stop func(), err error) {
+func startPanel(ctx context.Context, httpAddr string, restPort int, e *embedded.Server, out *lineLog) (stop func(), err error) {
 	addr, err := httpapi.ResolveAddr(httpAddr, restPort)
 	if err != nil {
 		return nil, usageError("serve: %v", err)

@@ -267,8 +267,8 @@ func (ss *session) send(msgs ...protocol.Message) {
 	if ss.ended() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ss.srv.opt.writeTimeout)
-	defer cancel()
+	ctx := newWriteCtx(ss.srv.opt.writeTimeout)
+	defer ctx.release()
 	if err := ss.conn.WriteFrame(ctx, frame); err != nil {
 		if ss.draining.Load() {
 			// It closed its sending side and is gone now: it left.
