@@ -2,6 +2,7 @@ package protocols
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -130,14 +131,22 @@ func (h *kiirooOnyx) run(ctx context.Context) {
 		pos := int32(math.RoundToEven(h.at(now)))
 		moving := now.Before(h.end)
 		h.mu.Unlock()
+		failed := false
 		if pos != h.sent || now.Sub(h.lastSent) >= kiirooV1Ping {
-			if err := taskWrite(ctx, h.link, comm.EndpointTx, kiirooV1Packet(pos), false); err != nil {
+			err := taskWrite(ctx, h.link, comm.EndpointTx, kiirooV1Packet(pos), false)
+			switch {
+			case err == nil:
+				h.sent, h.lastSent = pos, now
+			case ctx.Err() != nil || errors.Is(err, comm.ErrDisconnected):
 				return
+			default:
+				// A write that timed out on a busy link: try again after a
+				// tick rather than leave the toy deaf to later commands.
+				failed = true
 			}
-			h.sent, h.lastSent = pos, now
 		}
 		wait := kiirooV1Tick
-		if !moving {
+		if !moving && !failed {
 			wait = kiirooV1Ping - time.Since(h.lastSent)
 		}
 		t := time.NewTimer(wait)
