@@ -23,7 +23,8 @@ import (
 // from the other end (4 - requested): a goroutine moves it towards the
 // requested position over the requested duration, writing every 50 ms
 // while moving, and repeats the position every half second while idle to
-// keep the link alive.
+// keep the link alive. A write that fails is tried again a tick later; only
+// a disconnect ends the goroutine.
 const (
 	kiirooV1Top   = 4
 	kiirooV1Tick  = 50 * time.Millisecond
