@@ -2,7 +2,6 @@ package protocols
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -138,7 +137,7 @@ func (h *kiirooOnyx) run(ctx context.Context) {
 			switch {
 			case err == nil:
 				h.sent, h.lastSent = pos, now
-			case ctx.Err() != nil || errors.Is(err, comm.ErrDisconnected):
+			case taskGone(ctx, err):
 				return
 			default:
 				// A write that timed out on a busy link: try again after a

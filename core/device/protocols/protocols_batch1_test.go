@@ -456,6 +456,27 @@ func TestBatch1Cueme(t *testing.T) {
 	}
 }
 
+// A switch between motors that fails (timed out on a busy link) does not
+// end the switching: only a disconnect does.
+func TestBatch1CuemeWriteFails(t *testing.T) {
+	link := newB1Link("FUNCODE_AB_3")
+	var failed atomic.Int32
+	link.failWrite = func(ep comm.Endpoint, data []byte) error {
+		if ep == b1Tx && data[0] == 0x3f && failed.Add(1) == 1 {
+			return fmt.Errorf("write tx: %w", context.DeadlineExceeded)
+		}
+		return nil
+	}
+	h := b1Connect(t, "cueme", link, "Cueme Womans", nil)
+	b1Run(t, h, []b1Step{
+		{b1Out(b1Vibrate, 1, 7), []b1Op{b1Write(b1Tx, false, 0x27)}},
+		{b1Out(b1Vibrate, 2, 15), []b1Op{b1Write(b1Tx, false, 0x27)}},
+	})
+	// The first switch (to 0x3f) fails; the next ones still come.
+	ops := link.waitOps(t, 3, 10*time.Second)
+	b1SameOps(t, "switches", ops, []b1Op{b1Write(b1Tx, false, 0x3f), b1Write(b1Tx, false, 0x27), b1Write(b1Tx, false, 0x3f)})
+}
+
 func TestBatch1KiirooOnyx(t *testing.T) {
 	// buttplug-csharp KiirooGen1Protocol.cs: the Onyx's position counts
 	// from the other end and is reached in steps over the duration.
