@@ -219,7 +219,10 @@ func TestHungDeviceFailsAlone(t *testing.T) {
 // Commands queued behind a slow write are coalesced: the latest value wins
 // and the superseded one never reaches the device.
 func TestLatestValueWins(t *testing.T) {
-	r := newRig(t, device.WithIOTimeout(300*time.Millisecond))
+	// The hung first write must outlast queueing the other two: with a
+	// short timeout a loaded machine let it time out first, the second
+	// took its place and the queue never held two.
+	r := newRig(t, device.WithIOTimeout(3*time.Second))
 	ctx := ctxT(t)
 	sd, d := r.add("Lovense Hush")
 	sd.HangWrites(true)
@@ -236,13 +239,17 @@ func TestLatestValueWins(t *testing.T) {
 	}
 	second := make(chan error, 1)
 	go func() { second <- d.Output(ctx, 0, vib(2)) }()
-	for d.QueuedBatches() != 1 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); d.QueuedBatches() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches queued, want 1", d.QueuedBatches())
+		}
 	}
 	third := make(chan error, 1)
 	go func() { third <- d.Output(ctx, 0, vib(3)) }()
-	for d.QueuedBatches() != 2 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); d.QueuedBatches() != 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches queued, want 2", d.QueuedBatches())
+		}
 	}
 	sd.HangWrites(false)
 	if err := <-first; !errors.Is(err, device.ErrTimeout) {
