@@ -76,7 +76,13 @@ const noSystemBus = "unix:path=/nonexistent/bphost-test-no-system-bus"
 // bphost returns a command running the built bphost with no user config
 // and no plugin path from the environment.
 func bphost(t *testing.T, ctx context.Context, args ...string) *exec.Cmd {
+	t.Helper()
 	dir := binaries(t)
+	if ctx.Err() != nil {
+		// exec would refuse to start with a bare "context deadline
+		// exceeded": the first build of a run ate the caller's clock.
+		t.Fatalf("bphost %v: %v before it started (call binaries(t) before starting the clock)", args, ctx.Err())
+	}
 	cmd := exec.CommandContext(ctx, filepath.Join(dir, "bphost"), args...)
 	cmd.Env = append(os.Environ(), "BPHOST_CONFIG=", "BPHOST_PLUGIN_PATH=", "XDG_CONFIG_HOME="+t.TempDir(), "HOME="+t.TempDir())
 	cmd.WaitDelay = 5 * time.Second
@@ -394,6 +400,7 @@ func startWatch(t *testing.T, ctx context.Context, ready string, args ...string)
 // Killing the plugin under `bphost watch` ends watch with a clear message
 // and a failure status, and leaves no process behind.
 func TestE2EKillPluginDuringWatch(t *testing.T) {
+	binaries(t) // built before the clock starts: a cold build can take a minute
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd, errb, done := startWatch(t, ctx, "device added 0: Lovense Hush", "--simulate", "Lovense Hush", "watch", "--scan", "200ms")
@@ -426,6 +433,7 @@ func TestE2EKillPluginDuringWatch(t *testing.T) {
 
 // An interrupt ends watch normally and takes the plugin down with it.
 func TestE2EInterruptWatch(t *testing.T) {
+	binaries(t) // built before the clock starts: a cold build can take a minute
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd, errb, done := startWatch(t, ctx, "connected to", "--simulate", "Lovense Hush", "watch", "--scan", "0")

@@ -219,7 +219,10 @@ func TestHungDeviceFailsAlone(t *testing.T) {
 // Commands queued behind a slow write are coalesced: the latest value wins
 // and the superseded one never reaches the device.
 func TestLatestValueWins(t *testing.T) {
-	r := newRig(t, device.WithIOTimeout(300*time.Millisecond))
+	// The hung first write must outlast queueing the other two: with a
+	// short timeout a loaded machine let it time out first, the second
+	// took its place and the queue never held two.
+	r := newRig(t, device.WithIOTimeout(3*time.Second))
 	ctx := ctxT(t)
 	sd, d := r.add("Lovense Hush")
 	sd.HangWrites(true)
@@ -236,13 +239,17 @@ func TestLatestValueWins(t *testing.T) {
 	}
 	second := make(chan error, 1)
 	go func() { second <- d.Output(ctx, 0, vib(2)) }()
-	for d.QueuedBatches() != 1 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); d.QueuedBatches() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches queued, want 1", d.QueuedBatches())
+		}
 	}
 	third := make(chan error, 1)
 	go func() { third <- d.Output(ctx, 0, vib(3)) }()
-	for d.QueuedBatches() != 2 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); d.QueuedBatches() != 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches queued, want 2", d.QueuedBatches())
+		}
 	}
 	sd.HangWrites(false)
 	if err := <-first; !errors.Is(err, device.ErrTimeout) {
@@ -342,30 +349,36 @@ func TestScanningStates(t *testing.T) {
 	if err := m.StopScanning(ctx); err != nil {
 		t.Fatalf("stop while idle: %v", err)
 	}
+	// The simulated scan ends by itself: exactly the scans that end by
+	// themselves report ScanningFinished. Each scan starts after the last
+	// one finished: a start racing the end of the scan before it begins a
+	// scan of its own, still running after the earlier ScanningFinished.
 	for i := 0; i < 3; i++ {
 		if err := m.StartScanning(ctx); err != nil {
 			t.Fatalf("start #%d: %v", i, err)
 		}
-	}
-	// The simulated scan ends by itself: exactly the scans that end by
-	// themselves report ScanningFinished.
-	for e := range m.Events() {
-		if e.Kind == device.ScanningFinished {
-			break
+		for e := range m.Events() {
+			if e.Kind == device.ScanningFinished {
+				break
+			}
+		}
+		if m.Scanning() {
+			t.Fatalf("scan #%d: still scanning after ScanningFinished", i)
 		}
 	}
-	if m.Scanning() {
-		t.Fatal("still scanning after ScanningFinished")
-	}
 
+	// Starting while scanning is not an error; an endless scan is running
+	// for certain when the second start comes.
 	endless := simulated.New(db, simulated.WithEndlessScan())
 	m2 := device.NewManager(db, []comm.Manager{endless})
 	defer m2.Close()
-	if err := m2.StartScanning(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if !m2.Scanning() {
-		t.Fatal("not scanning after StartScanning")
+	for i := 0; i < 3; i++ {
+		if err := m2.StartScanning(ctx); err != nil {
+			t.Fatalf("start #%d while scanning: %v", i, err)
+		}
+		if !m2.Scanning() {
+			t.Fatalf("not scanning after StartScanning #%d", i)
+		}
 	}
 	if err := m2.StopScanning(ctx); err != nil {
 		t.Fatal(err)

@@ -29,6 +29,8 @@ const hostGoneBound = 5 * time.Second
 // (Device1.Disconnect), rather than dying and leaving BlueZ to drop a link
 // to a toy that keeps running.
 func TestHostKilledPluginStopsBluetoothToy(t *testing.T) {
+	// Built before the clock starts: a cold build can take a minute.
+	bin := plugintest.Build(t, ".", "embedded")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	bus, err := fakebluez.StartBus(ctx)
@@ -58,7 +60,6 @@ func TestHostKilledPluginStopsBluetoothToy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := plugintest.Build(t, ".", "embedded")
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), hostHelperEnv+"="+bin, "DBUS_SYSTEM_BUS_ADDRESS="+bus.Address())
 	cmd.Stderr = os.Stderr

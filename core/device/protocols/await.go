@@ -2,6 +2,7 @@ package protocols
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -58,6 +59,15 @@ func taskWrite(ctx context.Context, link Link, ep comm.Endpoint, data []byte, wi
 	ctx, cancel := context.WithTimeout(ctx, taskWriteTimeout)
 	defer cancel()
 	return link.Write(ctx, ep, data, withResponse)
+}
+
+// taskGone reports whether a write of a handler goroutine failed for good:
+// the device is gone or the handler closed. Any other failure (a write that
+// timed out on a busy link) is worth trying again on the next round, or
+// the goroutine's keep-alives and movements would end for the rest of the
+// connection.
+func taskGone(ctx context.Context, err error) bool {
+	return err != nil && (ctx.Err() != nil || errors.Is(err, comm.ErrDisconnected))
 }
 
 // tick calls f every interval until ctx ends or f returns false.

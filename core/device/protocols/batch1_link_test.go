@@ -55,6 +55,9 @@ type b1Link struct {
 	onWrite     func(ep comm.Endpoint, data []byte) []comm.Notification
 	onSubscribe func(ep comm.Endpoint) []comm.Notification
 	reads       map[comm.Endpoint][]byte
+	// failWrite, when set, fails the writes it returns an error for; the
+	// write is recorded all the same.
+	failWrite func(ep comm.Endpoint, data []byte) error
 
 	mu        sync.Mutex
 	ops       []b1Op
@@ -99,6 +102,11 @@ func (l *b1Link) Write(ctx context.Context, ep comm.Endpoint, data []byte, withR
 		return fmt.Errorf("write %s: %w", ep, comm.ErrUnknownEndpoint)
 	}
 	l.record(b1Write(ep, withResponse, data...))
+	if l.failWrite != nil {
+		if err := l.failWrite(ep, data); err != nil {
+			return err
+		}
+	}
 	if l.onWrite != nil {
 		l.notify(l.onWrite(ep, data))
 	}

@@ -111,7 +111,7 @@ func (h *cueme) run(ctx context.Context) {
 			return true
 		}
 		b := h.packet(h.cur + 1)
-		return taskWrite(ctx, h.link, comm.EndpointTx, []byte{b}, false) == nil
+		return !taskGone(ctx, taskWrite(ctx, h.link, comm.EndpointTx, []byte{b}, false))
 	})
 }
 

@@ -227,7 +227,7 @@ func (h *honeyPlayBox) keepalive(ctx context.Context) {
 		}
 		f := h.next()
 		h.mu.Unlock()
-		return taskWrite(ctx, h.link, comm.EndpointTx, f, true) == nil
+		return !taskGone(ctx, taskWrite(ctx, h.link, comm.EndpointTx, f, true))
 	})
 }
 

@@ -22,7 +22,8 @@ import (
 // from the other end (4 - requested): a goroutine moves it towards the
 // requested position over the requested duration, writing every 50 ms
 // while moving, and repeats the position every half second while idle to
-// keep the link alive.
+// keep the link alive. A write that fails is tried again a tick later; only
+// a disconnect ends the goroutine.
 const (
 	kiirooV1Top   = 4
 	kiirooV1Tick  = 50 * time.Millisecond
@@ -130,14 +131,22 @@ func (h *kiirooOnyx) run(ctx context.Context) {
 		pos := int32(math.RoundToEven(h.at(now)))
 		moving := now.Before(h.end)
 		h.mu.Unlock()
+		failed := false
 		if pos != h.sent || now.Sub(h.lastSent) >= kiirooV1Ping {
-			if err := taskWrite(ctx, h.link, comm.EndpointTx, kiirooV1Packet(pos), false); err != nil {
+			err := taskWrite(ctx, h.link, comm.EndpointTx, kiirooV1Packet(pos), false)
+			switch {
+			case err == nil:
+				h.sent, h.lastSent = pos, now
+			case taskGone(ctx, err):
 				return
+			default:
+				// A write that timed out on a busy link: try again after a
+				// tick rather than leave the toy deaf to later commands.
+				failed = true
 			}
-			h.sent, h.lastSent = pos, now
 		}
 		wait := kiirooV1Tick
-		if !moving {
+		if !moving && !failed {
 			wait = kiirooV1Ping - time.Since(h.lastSent)
 		}
 		t := time.NewTimer(wait)

@@ -3,6 +3,8 @@ package protocols
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -454,6 +456,27 @@ func TestBatch1Cueme(t *testing.T) {
 	}
 }
 
+// A switch between motors that fails (timed out on a busy link) does not
+// end the switching: only a disconnect does.
+func TestBatch1CuemeWriteFails(t *testing.T) {
+	link := newB1Link("FUNCODE_AB_3")
+	var failed atomic.Int32
+	link.failWrite = func(ep comm.Endpoint, data []byte) error {
+		if ep == b1Tx && data[0] == 0x3f && failed.Add(1) == 1 {
+			return fmt.Errorf("write tx: %w", context.DeadlineExceeded)
+		}
+		return nil
+	}
+	h := b1Connect(t, "cueme", link, "Cueme Womans", nil)
+	b1Run(t, h, []b1Step{
+		{b1Out(b1Vibrate, 1, 7), []b1Op{b1Write(b1Tx, false, 0x27)}},
+		{b1Out(b1Vibrate, 2, 15), []b1Op{b1Write(b1Tx, false, 0x27)}},
+	})
+	// The first switch (to 0x3f) fails; the next ones still come.
+	ops := link.waitOps(t, 3, 10*time.Second)
+	b1SameOps(t, "switches", ops, []b1Op{b1Write(b1Tx, false, 0x3f), b1Write(b1Tx, false, 0x27), b1Write(b1Tx, false, 0x3f)})
+}
+
 func TestBatch1KiirooOnyx(t *testing.T) {
 	// buttplug-csharp KiirooGen1Protocol.cs: the Onyx's position counts
 	// from the other end and is reached in steps over the duration.
@@ -488,4 +511,31 @@ func TestBatch1KiirooOnyx(t *testing.T) {
 	n := len(link.Ops())
 	ops = link.waitOps(t, n+1, 3*time.Second)
 	b1SameOps(t, "ping", ops[n:], []b1Op{b1Write(b1Tx, false, '0', ',', '\n')})
+}
+
+// A write of the Onyx's own loop that fails (timed out on a busy link) is
+// retried, and later commands still move the toy: only a disconnect ends
+// the loop.
+func TestBatch1KiirooOnyxWriteFails(t *testing.T) {
+	link := newB1Link("ONYX")
+	var failed atomic.Int32
+	link.failWrite = func(ep comm.Endpoint, data []byte) error {
+		if ep == b1Tx && string(data) == "0,\n" && failed.Add(1) == 1 {
+			return fmt.Errorf("write tx: %w", context.DeadlineExceeded)
+		}
+		return nil
+	}
+	init := []b1Op{b1Sub(comm.EndpointRx), b1Write(comm.EndpointCommand, true, 0x01, 0x00), b1Write(b1Tx, true, '0', ',')}
+	h := b1Connect(t, "kiiroo-v1", link, "Kiiroo Onyx", init)
+	// The first ping, half a second after the start, fails.
+	ops := link.waitOps(t, 4, 5*time.Second)
+	b1SameOps(t, "failed ping", ops[3:4], []b1Op{b1Write(b1Tx, false, '0', ',', '\n')})
+	b1Run(t, h, []b1Step{{b1Move(0, 0, 0), nil}})
+	deadline := time.Now().Add(5 * time.Second)
+	for n := 4; ; n++ {
+		ops = link.waitOps(t, n+1, time.Until(deadline))
+		if string(ops[n].Data) == "4,\n" {
+			break
+		}
+	}
 }

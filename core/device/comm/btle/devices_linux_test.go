@@ -195,7 +195,12 @@ func TestEveryBLEProtocolOverBlueZ(t *testing.T) {
 		sd, fd := r.add(t, def)
 		wants[fd.Address()] = want{def, sd}
 	}
-	ctx := ctxFor(t, 90*time.Second)
+	// Four connect at a time (maxConnecting), each a few dozen D-Bus calls
+	// served by this race-built process: bringing all of them up took 22 s
+	// beside another test binary on a quiet machine, and over 90 s (once
+	// 300 s for 116 of them) on a loaded one. There is no timing claim.
+	ctx := ctxFor(t, 5*time.Minute)
+	scanned := time.Now()
 	if err := r.m.StartScanning(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +220,7 @@ func TestEveryBLEProtocolOverBlueZ(t *testing.T) {
 			t.Fatalf("%d of %d came up; missing %s", len(got), bleProtocols, strings.Join(missing, ", "))
 		}
 	}
+	t.Logf("%d devices came up in %v", len(got), time.Since(scanned).Round(time.Millisecond))
 	outputs, reads, none := 0, 0, 0
 	var failed []string
 	for addr, w := range wants {
@@ -239,8 +245,9 @@ func TestEveryBLEProtocolOverBlueZ(t *testing.T) {
 			continue
 		}
 		// Some protocols write from their own loop (repeaters, movements
-		// they step themselves), after Output returned.
-		wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		// they step themselves), after Output returned; on a loaded machine
+		// that write can take seconds to cross the bus.
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		_, err = w.sd.WaitRecords(wctx, before+1)
 		cancel()
 		if err != nil {
