@@ -74,6 +74,14 @@ func (r DeviceRecord) String() string {
 	return s + fmt.Sprintf(" [% x]", r.Data)
 }
 
+// Text is the data as text when it is printable ASCII, else "".
+func (r DeviceRecord) Text() string {
+	if printableASCII(r.Data) {
+		return string(r.Data)
+	}
+	return ""
+}
+
 func printableASCII(b []byte) bool {
 	if len(b) == 0 {
 		return false

@@ -225,7 +225,7 @@ func newServer(opts pluginapi.Options) (*embedded.Server, error) {
 	}
 	if opts.Bool("log-writes") {
 		e.OnRecord(func(r embedded.DeviceRecord) {
-			log.Info(writeLogMessage, "device", r.Device, "address", r.Address, "kind", r.Kind, "endpoint", r.Endpoint, "hex", fmt.Sprintf("% x", r.Data), "text", printable(r.Data))
+			log.Info(writeLogMessage, "device", r.Device, "address", r.Address, "kind", r.Kind, "endpoint", r.Endpoint, "hex", fmt.Sprintf("% x", r.Data), "text", r.Text())
 		})
 	}
 	log.Info("embedded server ready", "devices", strings.Join(names, ", "))
@@ -240,14 +240,4 @@ func splitNames(s string) []string {
 		}
 	}
 	return out
-}
-
-// printable returns b as text when it is printable ASCII, else "".
-func printable(b []byte) string {
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return ""
-		}
-	}
-	return string(b)
 }
