@@ -126,7 +126,7 @@ func demoCmd(a *app, fs *flag.FlagSet) func(context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%w (run `make build` first: the demo needs bin/plugins/bphost-connector-embedded)", err)
 		}
-		defer started.close(plug)
+		defer plug.Close()
 		d := plug.Description()
 		fmt.Fprintf(w, "1. plugin   %s %s, pid %d\n            %s\n", d.Name, d.Version, plug.Pid(), plug.Path())
 

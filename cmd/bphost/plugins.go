@@ -47,7 +47,7 @@ func (p *pluginLauncher) Launch(ctx context.Context, name string, opts map[strin
 		return nil, nil, err
 	}
 	conn := plug.Connector(opts)
-	return conn, func() { _ = conn.Close(); started.close(plug) }, nil
+	return conn, func() { _ = conn.Close(); _ = plug.Close() }, nil
 }
 
 // start finds the plugin of a connector and starts it.
@@ -56,7 +56,7 @@ func (p *pluginLauncher) start(ctx context.Context, name string) (*host.Plugin, 
 	if err != nil {
 		return nil, fmt.Errorf("connector %q: %w", name, err)
 	}
-	plug, err := started.launch(ctx, found.Path, p.cfg)
+	plug, err := host.Launch(ctx, found.Path, p.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connector %q: %w", name, err)
 	}
@@ -137,12 +137,12 @@ func describePlugin(ctx context.Context, f host.Found, sums *host.Checksums, log
 	if sums != nil {
 		info.Checksum = "ok"
 	}
-	p, err := started.launch(ctx, f.Path, host.Config{Logger: log, Checksums: sums})
+	p, err := host.Launch(ctx, f.Path, host.Config{Logger: log, Checksums: sums})
 	if err != nil {
 		info.Error = err.Error()
 		return info
 	}
-	defer started.close(p)
+	defer p.Close()
 	d := p.Description()
 	info.Version, info.Contract, info.Summary = d.Version, d.ContractVersion, d.Summary
 	for _, o := range d.Options {

@@ -94,64 +94,9 @@ func signalContext(parent context.Context) (ctx context.Context, stop func()) {
 	}
 }
 
-// forceExit closes the plugins within cleanupBudget, kills those left, and
-// exits with the signal's status.
+// forceExit closes the plugins within cleanupBudget, killing those left,
+// and exits with the signal's status.
 func forceExit(sig os.Signal) {
-	done := make(chan struct{})
-	go func() {
-		host.Cleanup()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(cleanupBudget):
-		started.killAll()
-	}
+	host.CleanupWithin(cleanupBudget)
 	os.Exit(interrupted{sig}.exitStatus())
-}
-
-// pluginSet is the plugins this process started and has not closed, so a
-// forced exit can kill a plugin that does not answer its close.
-type pluginSet struct {
-	mu sync.Mutex
-	ps map[*host.Plugin]int // the pid at launch: Close forgets it first
-}
-
-// started holds every plugin bphost launched.
-var started pluginSet
-
-// launch starts the plugin at path and records it.
-func (s *pluginSet) launch(ctx context.Context, path string, cfg host.Config) (*host.Plugin, error) {
-	p, err := host.Launch(ctx, path, cfg)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ps == nil {
-		s.ps = map[*host.Plugin]int{}
-	}
-	s.ps[p] = p.Pid()
-	return p, nil
-}
-
-// close closes the plugin and forgets it.
-func (s *pluginSet) close(p *host.Plugin) {
-	_ = p.Close()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.ps, p)
-}
-
-// killAll sends SIGKILL (Kill on Windows) to every plugin process left.
-func (s *pluginSet) killAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, pid := range s.ps {
-		if pid > 0 {
-			if proc, err := os.FindProcess(pid); err == nil {
-				_ = proc.Kill()
-			}
-		}
-	}
 }

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -73,11 +74,27 @@ type instance struct {
 	watch  *watchdog       // nil in process or with the watchdog off
 }
 
-// live is every Plugin not closed yet, for Cleanup.
+// live is every Plugin not closed yet, for Cleanup; running every plugin
+// process started and not yet gone (a Plugin being closed included), for
+// CleanupWithin.
 var (
-	liveMu sync.Mutex
-	live   = map[*Plugin]struct{}{}
+	liveMu  sync.Mutex
+	live    = map[*Plugin]struct{}{}
+	running = map[*instance]struct{}{}
 )
+
+// track keeps inst in running until its process is gone.
+func track(inst *instance) {
+	liveMu.Lock()
+	running[inst] = struct{}{}
+	liveMu.Unlock()
+	go func() {
+		<-inst.exited
+		liveMu.Lock()
+		delete(running, inst)
+		liveMu.Unlock()
+	}()
+}
 
 // Launch starts the plugin executable at path, after checking it with
 // Verify: the real file (symbolic links resolved) and every directory on
@@ -274,6 +291,35 @@ func Cleanup() {
 	wg.Wait()
 }
 
+// CleanupWithin is Cleanup bounded by d: the plugin processes still
+// running after d (closing ones included) are killed (SIGKILL; Kill on
+// Windows), for a host that must exit now and leave none behind.
+func CleanupWithin(d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		Cleanup()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	liveMu.Lock()
+	pids := make([]int, 0, len(running))
+	for inst := range running {
+		pids = append(pids, inst.pid)
+	}
+	liveMu.Unlock()
+	for _, pid := range pids {
+		if proc, err := os.FindProcess(pid); err == nil {
+			_ = proc.Kill()
+		}
+	}
+}
+
 // startProcess starts the executable and completes the handshake.
 func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 	exe, err := openVerified(p.path, p.cfg.Checksums)
@@ -339,6 +385,7 @@ func (p *Plugin) startProcess(ctx context.Context) (*instance, error) {
 		if cc, ok := raw.(pb.ConnectorServiceClient); err == nil && ok {
 			log.Debug("plugin started", "plugin", p.name, "pid", run.Pid())
 			inst := &instance{client: cc, pid: run.Pid(), exited: run.Exited(), status: run.ExitStatus}
+			track(inst)
 			if hang := p.cfg.hangTimeout(); hang > 0 {
 				inst.watch = watch(log, p.path, inst, run, hang)
 			}
