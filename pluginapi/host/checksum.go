@@ -74,8 +74,12 @@ func parseChecksumLine(line string) (name string, sum []byte, err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("checksum %q is not 64 hex digits", clip(line[:64]))
 	}
+	// A '*' right after the separator is sha256sum's binary mode; after
+	// the text mode's second space it is part of the name.
 	name = strings.TrimLeft(line[65:], " \t")
-	name = strings.TrimPrefix(name, "*")
+	if line[65] == '*' {
+		name = line[66:]
+	}
 	switch {
 	case name == "":
 		return "", nil, fmt.Errorf("no file name after the checksum")

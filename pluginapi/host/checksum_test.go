@@ -27,6 +27,7 @@ func TestParseChecksums(t *testing.T) {
 			map[string]string{"bphost-connector-ws.exe": strings.ToLower(b)}, ""},
 		{"no final newline", a + "  x", map[string]string{"x": a}, ""},
 		{"tab", a + "\tx", map[string]string{"x": a}, ""},
+		{"text mode, a name starting with *", a + "  *x\n" + b + " **\n", map[string]string{"*x": a, "*": strings.ToLower(b)}, ""},
 		{"two", a + "  x\n" + b + "  y\n", map[string]string{"x": a, "y": strings.ToLower(b)}, ""},
 		{"short sum", a[:63] + "  x\n", nil, "line 1: checksum"},
 		{"not hex", strings.Repeat("g", 64) + "  x\n", nil, "is not 64 hex digits"},
@@ -102,7 +103,10 @@ func FuzzParseChecksums(f *testing.F) {
 			if len(line) < 66 || strings.HasPrefix(strings.TrimLeft(line, " \t"), "#") {
 				continue
 			}
-			name := strings.TrimPrefix(strings.TrimLeft(line[65:], " \t"), "*")
+			name := strings.TrimLeft(line[65:], " \t")
+			if line[65] == '*' {
+				name = line[66:]
+			}
 			sum, ok := c.Lookup(name)
 			if !ok {
 				t.Fatalf("entry %q lost", name)
