@@ -209,7 +209,7 @@ func (s *session) handshake(ctx context.Context, v protocol.Version, refused []R
 	d := s.c.opts.handshakeTimeout
 	hctx, cancel := context.WithTimeoutCause(ctx, d, &timeoutError{what: "spec " + v.String() + " handshake", d: d})
 	defer cancel()
-	c, err := s.start(hctx, m, v)
+	c, err := s.start(hctx, m, v, time.Time{})
 	if err != nil {
 		return ServerInfo{}, err
 	}

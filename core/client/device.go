@@ -311,13 +311,10 @@ func (d *Device) outputsV3(cmds []Command) ([]protocol.Message, error) {
 // all sends every message before waiting for any reply, then waits for all;
 // it returns the first error.
 func (s *session) all(ctx context.Context, msgs []protocol.Message) error {
-	if d := s.c.opts.requestTimeout; d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, d, s.c.requestTimeoutCause)
-		defer cancel()
-	}
+	sendCtx, deadline := s.bound(ctx)
+	defer release(sendCtx)
 	if len(msgs) == 1 { // the common case, without the slice
-		c, err := s.start(ctx, msgs[0], noHandshake)
+		c, err := s.start(sendCtx, msgs[0], noHandshake, deadline)
 		if err != nil {
 			return err
 		}
@@ -330,7 +327,7 @@ func (s *session) all(ctx context.Context, msgs []protocol.Message) error {
 	calls := make([]*call, 0, len(msgs))
 	var first error
 	for _, m := range msgs {
-		c, err := s.start(ctx, m, noHandshake)
+		c, err := s.start(sendCtx, m, noHandshake, deadline)
 		if err != nil {
 			first = err
 			break

@@ -55,7 +55,9 @@ func WithHandshakeTimeout(d time.Duration) Option {
 
 // WithRequestTimeout sets the deadline of requests whose context has none
 // earlier (default DefaultRequestTimeout); 0 leaves requests bounded only by
-// their context.
+// their context. A request fails at most a tenth of d (and at most a
+// second) after its timeout passed: the session checks its requests on a
+// tick rather than arming a timer for each.
 func WithRequestTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d >= 0 {

@@ -161,11 +161,35 @@ func TestUnknownReplyIsReported(t *testing.T) {
 func TestRequestTimeout(t *testing.T) {
 	// The timeout also bounds Connect's device list request, which must
 	// succeed on a loaded machine; the withheld command still times out.
-	h := start(t, fakeserver.Config{DevicesV4: devicesV4()}, WithRequestTimeout(500*time.Millisecond))
-	withhold[*protocol.OutputCmd](h.sess)
+	const timeout = 500 * time.Millisecond
+	h := start(t, fakeserver.Config{DevicesV4: devicesV4()}, WithRequestTimeout(timeout))
+	ids := withhold[*protocol.OutputCmd](h.sess)
+	began := time.Now()
 	err := h.device(0).Vibrate(h.ctx, Fraction(0.5))
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Vibrate = %v, want ErrTimeout", err)
+	}
+	if took := time.Since(began); took < timeout {
+		t.Fatalf("Vibrate timed out after %v, before its timeout of %v", took, timeout)
+	}
+	// The id stays reserved: its late reply is dropped, not reported as
+	// answering nothing, and the next request still works.
+	if err := h.sess.Send(&protocol.Ok{ID: recvID(t, h.ctx, ids)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.StopAllDevices(h.ctx); err != nil {
+		t.Fatalf("StopAllDevices after the late reply: %v", err)
+	}
+	quiet := time.After(200 * time.Millisecond)
+	for waiting := true; waiting; {
+		select {
+		case ev := <-h.events.C():
+			if pe, ok := ev.(ProtocolError); ok {
+				t.Fatalf("late reply reported: %v", pe.Err)
+			}
+		case <-quiet:
+			waiting = false
+		}
 	}
 
 	// The caller's own earlier deadline is reported as such.

@@ -55,6 +55,9 @@ type call struct {
 	id   uint32
 	name string
 	ch   chan result // buffered: the read loop never waits
+	// deadline is when expire fails the call with the request timeout;
+	// zero for none.
+	deadline time.Time
 }
 
 type result struct {
@@ -77,7 +80,44 @@ func newSession(c *Client, conn connector.Connector) *session {
 	}
 	s.wg.Add(1)
 	go s.readLoop()
+	if d := c.opts.requestTimeout; d > 0 {
+		s.wg.Add(1)
+		go s.expire(min(max(d/10, time.Millisecond), time.Second))
+	}
 	return s
+}
+
+// expire fails the requests whose request timeout has passed, every tick
+// (a tenth of the timeout, at most a second, so a request fails within
+// 1.1 times its timeout). One ticker per session instead of a timer per
+// request: arming a timer earlier than the runtime's others wakes its
+// poller thread, and a timer and its context cost more CPU than the rest
+// of an in-process round trip.
+func (s *session) expire(tick time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			s.expireBefore(time.Now())
+		}
+	}
+}
+
+// expireBefore fails the requests whose deadline is before now.
+func (s *session) expireBefore(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, c := range s.pending {
+		if c.deadline.IsZero() || now.Before(c.deadline) {
+			continue
+		}
+		s.abandonLocked(id)
+		c.ch <- result{err: fmt.Errorf("client: %s (Id %d): %w", c.name, c.id, s.c.requestTimeoutCause)}
+	}
 }
 
 func (s *session) negotiated() protocol.Version { return protocol.Version(s.version.Load()) }
@@ -150,15 +190,16 @@ func (s *session) allocID() uint32 {
 	}
 }
 
-// start sends m as a request and returns the call to wait on.
-func (s *session) start(ctx context.Context, m protocol.Message, handshake protocol.Version) (*call, error) {
+// start sends m as a request and returns the call to wait on; expire fails
+// the call at deadline unless it is zero.
+func (s *session) start(ctx context.Context, m protocol.Message, handshake protocol.Version, deadline time.Time) (*call, error) {
 	name := m.MessageName()
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("client: %s: %w", name, s.endErrLocked())
 	}
-	c := &call{id: s.allocID(), name: name, ch: make(chan result, 1)}
+	c := &call{id: s.allocID(), name: name, ch: make(chan result, 1), deadline: deadline}
 	s.pending[c.id] = c
 	if handshake != noHandshake {
 		s.handshakeID, s.requested = c.id, handshake
@@ -223,16 +264,32 @@ func (s *session) wait(ctx context.Context, c *call) (protocol.Message, error) {
 // request sends m and waits for its reply within the request timeout. A
 // reply that is a protocol Error is returned as the error.
 func (s *session) request(ctx context.Context, m protocol.Message) (protocol.Message, error) {
-	if d := s.c.opts.requestTimeout; d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, d, s.c.requestTimeoutCause)
-		defer cancel()
-	}
-	c, err := s.start(ctx, m, noHandshake)
+	sendCtx, deadline := s.bound(ctx)
+	c, err := s.start(sendCtx, m, noHandshake, deadline)
+	release(sendCtx)
 	if err != nil {
 		return nil, err
 	}
 	return s.settle(ctx, c)
+}
+
+// bound returns the context that bounds sending a request (ctx, and the
+// request timeout without a timer: see connector.Deadline) and the
+// deadline expire holds its reply to; release the context once sent.
+func (s *session) bound(ctx context.Context) (context.Context, time.Time) {
+	d := s.c.opts.requestTimeout
+	if d <= 0 {
+		return ctx, time.Time{}
+	}
+	at := time.Now().Add(d)
+	return connector.NewDeadline(ctx, at), at
+}
+
+// release ends a context bound made.
+func release(ctx context.Context) {
+	if dl, ok := ctx.(*connector.Deadline); ok {
+		dl.Release()
+	}
 }
 
 // settle waits for c and turns Error replies into errors.
@@ -275,6 +332,10 @@ func (s *session) forget(id uint32) {
 func (s *session) abandon(id uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.abandonLocked(id)
+}
+
+func (s *session) abandonLocked(id uint32) {
 	if _, ok := s.pending[id]; !ok {
 		return
 	}
