@@ -51,7 +51,7 @@ func DialNet(network, address, describe string) DialFunc {
 		if err != nil {
 			return nil, DialError(describe, err)
 		}
-		return NewNetConn(conn), nil
+		return NewNetConn(connector.CoarseWriteDeadline(conn)), nil
 	}
 }
 

@@ -156,7 +156,7 @@ func Listen(ctx context.Context, rawURL string, opts ...Option) (*Listener, erro
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", rawURL, err)
 		}
-		return &Listener{scheme: "unix", url: "unix://" + path, l: l, opt: o}, nil
+		return &Listener{scheme: "unix", url: "unix://" + path, l: coarseListener{l}, opt: o}, nil
 	case "wss":
 		return nil, fmt.Errorf("listen %q: wss is not served; put a TLS proxy in front of a ws:// listener", rawURL)
 	}

@@ -2,6 +2,8 @@ package listen
 
 import (
 	"net"
+
+	"github.com/bphost/bphost/core/connector"
 	"time"
 )
 
@@ -43,5 +45,17 @@ func (l liveListener) Accept() (net.Conn, error) {
 		})
 		_ = setUserTimeout(tc, UserTimeout)
 	}
-	return c, nil
+	return connector.CoarseWriteDeadline(c), nil
+}
+
+// coarseListener hands out its connections with coarse write deadlines
+// (connector.CoarseWriteDeadline): the server sets one per frame.
+type coarseListener struct{ net.Listener }
+
+func (l coarseListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return connector.CoarseWriteDeadline(c), nil
 }

@@ -35,6 +35,9 @@ func TestAcceptedConnectionsProbed(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			if w, ok := c.(interface{ NetConn() net.Conn }); ok {
+				c = w.NetConn()
+			}
 			raw, err := c.(*net.TCPConn).SyscallConn()
 			if err != nil {
 				t.Fatal(err)

@@ -67,7 +67,14 @@ func New(opts Options) (*stream.Connector, error) {
 	dialer := &websocket.Dialer{
 		HandshakeTimeout: opts.ConnectTimeout,
 		TLSClientConfig:  tlsConf,
-		NetDialContext:   (&net.Dialer{}).DialContext,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			// It sets a write deadline per frame.
+			return connector.CoarseWriteDeadline(c), nil
+		},
 	}
 	addr := opts.Address
 	return stream.New(func(ctx context.Context) (connector.FrameConn, error) {
