@@ -109,8 +109,8 @@ func serveGRPCEcho(path string) error {
 }
 
 // grpcFloor measures a bare grpc-go bidirectional stream echo between this
-// process and a child serving it over a Unix socket: the least a plugin hop
-// can cost.
+// process and a child serving it over a Unix socket, scheduled as a plugin
+// is: the least a plugin hop can cost.
 func grpcFloor(ctx context.Context, sz Sizes, frame []byte) (Result, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -123,6 +123,12 @@ func grpcFloor(ctx context.Context, sz Sizes, frame []byte) (Result, error) {
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "echo.sock")
 	cmd := exec.CommandContext(ctx, self, "-grpc-echo-server", sock)
+	// pluginapi.Serve runs plugins on one P unless GOMAXPROCS is set, and
+	// the floor's server runs as a plugin would: a floor on two Ps costs
+	// more than the hop it is the floor of.
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return Result{}, fmt.Errorf("grpc floor: %w", err)

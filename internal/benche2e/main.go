@@ -130,7 +130,7 @@ func run(ctx context.Context, cfg config, log io.Writer) *Table {
 	measure(keyWSFloor, "raw gorilla websocket echo, one process (floor)", func() (Result, error) {
 		return wsFloor(ctx, cfg.sz, frame)
 	})
-	measure(keyGRPCFloor, "bare grpc-go bidi-stream echo, two processes, Unix socket (floor of a plugin hop)", func() (Result, error) {
+	measure(keyGRPCFloor, "bare grpc-go bidi-stream echo, two processes, Unix socket, server on one P as plugins are (floor of a plugin hop)", func() (Result, error) {
 		return grpcFloor(ctx, cfg.sz, frame)
 	})
 	measure(keyHop, "plugin hop: pluginapi/host to an echo plugin process", func() (Result, error) {

@@ -192,6 +192,13 @@ func (c *Connector) Send(ctx context.Context, frame []byte) error {
 	if f == nil {
 		f = []byte{}
 	}
+	// With room in the queue the frame goes without asking ctx for its
+	// Done channel: a connector.Deadline makes its timer only when asked.
+	select {
+	case s.out <- f:
+		return nil
+	default:
+	}
 	select {
 	case s.out <- f:
 		return nil
