@@ -2,9 +2,9 @@ package listen
 
 import (
 	"net"
+	"time"
 
 	"github.com/bphost/bphost/core/connector"
-	"time"
 )
 
 // KeepAlive is how TCP connections (tcp:// and ws://) find out that the
