@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -31,6 +32,7 @@ type BlueZ struct {
 	done        chan struct{} // closed by Close; ends calls that hang
 	watchDone   chan struct{} // closed when the client watcher returns
 	inflight    sync.WaitGroup
+	answers     *answers // replies of handled calls not yet written
 	bg          sync.WaitGroup
 
 	mu           sync.Mutex
@@ -96,7 +98,9 @@ func New(address string, opts ...Option) (*BlueZ, error) {
 	if !o.noAdapter {
 		z.objects[z.adapterPath] = &adapter{z: z}
 	}
-	conn, err := dbus.Connect(address, dbus.WithHandler(router{z: z}), dbus.WithIncomingInterceptor(z.record))
+	z.answers = newAnswers()
+	conn, err := dbus.Connect(address, dbus.WithHandler(router{z: z}), dbus.WithIncomingInterceptor(z.record),
+		dbus.WithSerialGenerator(z.answers), dbus.WithOutgoingInterceptor(z.answers.outgoing))
 	if err != nil {
 		return nil, fmt.Errorf("fakebluez: connect to bus %s: %w", address, err)
 	}
@@ -142,6 +146,7 @@ func (z *BlueZ) Close() error {
 		d.drop()
 	}
 	z.inflight.Wait()
+	z.answers.wait(time.Second)
 	z.bg.Wait()
 	// The name goes with the connection anyway; releasing it first tells
 	// clients before the connection drops.

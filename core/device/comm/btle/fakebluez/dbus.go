@@ -251,8 +251,10 @@ type serverMethod struct {
 }
 
 type callArgs struct {
-	sender string
-	body   []any
+	sender  string
+	body    []any
+	serial  uint32 // the call's, which its reply names
+	noReply bool   // the caller asked for no reply
 }
 
 var _ dbus.ArgumentDecoder = (*serverMethod)(nil)
@@ -270,7 +272,7 @@ func (m *serverMethod) DecodeArguments(_ *dbus.Conn, sender string, msg *dbus.Me
 	if want := strings.Join(m.spec.in, ""); sig != want {
 		return nil, errInvalidArgs(fmt.Sprintf("%s.%s takes (%s), not (%s)", m.iface, m.member, want, sig))
 	}
-	return []any{callArgs{sender: sender, body: body}}, nil
+	return []any{callArgs{sender: sender, body: body, serial: msg.Serial(), noReply: msg.Flags&dbus.FlagNoReplyExpected != 0}}, nil
 }
 
 func (m *serverMethod) Call(args ...any) ([]any, error) {
@@ -290,11 +292,15 @@ func (m *serverMethod) Call(args ...any) ([]any, error) {
 	}
 	// Close waits for calls in flight, so none outlives the stand-in.
 	z.inflight.Add(1)
+	z.answers.expect(a.serial)
 	z.mu.Unlock()
 	defer z.inflight.Done()
 	out, err := m.spec.fn(z, n, c)
 	if err != nil {
-		return nil, err
+		return nil, err // godbus sends errors whatever the flags
+	}
+	if a.noReply {
+		z.answers.forget(a.serial)
 	}
 	return out, nil
 }
