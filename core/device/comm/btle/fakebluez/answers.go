@@ -20,7 +20,8 @@ type answers struct {
 	mu      sync.Mutex
 	calls   map[uint32]bool // serials of calls whose reply is not yet sent
 	sending map[uint32]bool // serials of those replies, being written
-	pending sync.WaitGroup
+	pending int             // entries of both
+	zero    chan struct{}   // closed when pending falls to zero, while wait waits
 }
 
 func newAnswers() *answers {
@@ -33,19 +34,12 @@ func (a *answers) expect(call uint32) {
 	defer a.mu.Unlock()
 	if !a.calls[call] {
 		a.calls[call] = true
-		a.pending.Add(1)
+		a.pending++
 	}
 }
 
 // forget drops a call that gets no reply (it asked for none and succeeded).
-func (a *answers) forget(call uint32) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.calls[call] {
-		delete(a.calls, call)
-		a.pending.Done()
-	}
-}
+func (a *answers) forget(call uint32) { a.settle(a.calls, call) }
 
 // outgoing sees every message before godbus writes it.
 func (a *answers) outgoing(m *dbus.Message) {
@@ -78,24 +72,40 @@ func (a *answers) GetSerial() uint32 {
 }
 
 // RetireSerial is called once a reply or signal was written.
-func (a *answers) RetireSerial(serial uint32) {
+func (a *answers) RetireSerial(serial uint32) { a.settle(a.sending, serial) }
+
+// settle removes serial from set, if there, as no longer pending.
+func (a *answers) settle(set map[uint32]bool, serial uint32) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.sending[serial] {
-		delete(a.sending, serial)
-		a.pending.Done()
+	if !set[serial] {
+		return
+	}
+	delete(set, serial)
+	a.pending--
+	if a.pending == 0 && a.zero != nil {
+		close(a.zero)
+		a.zero = nil
 	}
 }
 
 // wait waits for the replies expected, at most d (a reply whose write
 // failed is never retired).
 func (a *answers) wait(d time.Duration) {
-	done := make(chan struct{})
-	go func() { a.pending.Wait(); close(done) }()
+	a.mu.Lock()
+	if a.pending == 0 {
+		a.mu.Unlock()
+		return
+	}
+	if a.zero == nil {
+		a.zero = make(chan struct{})
+	}
+	zero := a.zero
+	a.mu.Unlock()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-done:
+	case <-zero:
 	case <-t.C:
 	}
 }
